@@ -1,0 +1,154 @@
+// The command-line contract (../shared/spec/contract.md §7) as data: the parser, `--help`, the README and
+// the Helm chart tests all read it from here, so a flag cannot exist in one place and not the others.
+
+export interface FlagSpec {
+  /** Long name without dashes, e.g. `routes`. */
+  readonly name: string;
+  /** Single-letter alias without the dash, e.g. `o`. */
+  readonly short?: string;
+  /** Placeholder shown in help when the flag takes a value; absent for boolean flags. */
+  readonly value?: string;
+  /** Environment variable that supplies the value when the flag is not given. */
+  readonly env?: string;
+  readonly default?: string;
+  /** Allowed values, checked by the parser. */
+  readonly choices?: readonly string[];
+  readonly repeatable?: boolean;
+  readonly required?: boolean;
+  readonly help: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  readonly flags: readonly FlagSpec[];
+  /** Positional arguments: a name for help and how many are required. */
+  readonly positionals?: { readonly name: string; readonly min: number };
+}
+
+const routesFlag: FlagSpec = {
+  name: 'routes',
+  value: 'FILE',
+  env: 'ROUTES_FILE',
+  default: './routes.yaml',
+  help: 'routes.yaml to load',
+};
+
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  summary: 'Serve webhooks: match routes, verify, filter, bind, render and create runs.',
+  flags: [
+    routesFlag,
+    { name: 'port', value: 'N', env: 'PORT', default: '8080', help: 'webhook port (also /healthz, /readyz)' },
+    {
+      name: 'admin-port',
+      value: 'N',
+      env: 'ADMIN_PORT',
+      default: '9090',
+      help: 'admin port: /metrics, /routes, /healthz, /readyz',
+    },
+    {
+      name: 'dry-run',
+      env: 'DRY_RUN',
+      help: 'create nothing and need no cluster; answer `rendered` with the objects',
+    },
+    {
+      name: 'server-dry-run',
+      help: 'send every create with dryRun=All: the API server validates, nothing is stored',
+    },
+    {
+      name: 'secrets-dir',
+      value: 'DIR',
+      env: 'SECRETS_DIR',
+      default: '/etc/tekton-gateway/secrets',
+      help: 'where secretRef files live: DIR/<secretName>/<secretKey>',
+    },
+    {
+      name: 'log-level',
+      value: 'LEVEL',
+      env: 'LOG_LEVEL',
+      default: 'info',
+      choices: ['debug', 'info', 'warn', 'error'],
+      help: 'log level',
+    },
+    {
+      name: 'drain-delay',
+      value: 'SECONDS',
+      env: 'DRAIN_DELAY_SECONDS',
+      default: '5',
+      help: 'on SIGTERM, keep serving this long with /readyz at 503 so endpoints can update',
+    },
+    {
+      name: 'shutdown-timeout',
+      value: 'SECONDS',
+      env: 'SHUTDOWN_TIMEOUT_SECONDS',
+      default: '25',
+      help: 'on SIGTERM, exit 1 if in-flight requests have not finished by then',
+    },
+  ],
+};
+
+export const VALIDATE: CommandSpec = {
+  name: 'validate',
+  summary: 'Check routes.yaml files and report every problem with its location.',
+  flags: [
+    {
+      name: 'secrets-dir',
+      value: 'DIR',
+      env: 'SECRETS_DIR',
+      help: 'also check that every secretRef file exists under DIR',
+    },
+  ],
+  positionals: { name: 'FILE', min: 1 },
+};
+
+export const RENDER: CommandSpec = {
+  name: 'render',
+  summary: 'Run one recorded request through the serve pipeline (no signature check, no cluster).',
+  flags: [
+    { ...routesFlag, env: undefined, default: undefined, required: true },
+    { name: 'path', value: 'PATH', required: true, help: 'request path, e.g. /gitlab' },
+    {
+      name: 'header',
+      short: 'H',
+      value: "'Name: value'",
+      repeatable: true,
+      help: 'request header; repeat for several',
+    },
+    { name: 'body', value: 'FILE|-', required: true, help: 'request body file, or - for stdin' },
+    {
+      name: 'explain',
+      help: "print each expression's result and each param's value on stderr",
+    },
+    {
+      name: 'output',
+      short: 'o',
+      value: 'FORMAT',
+      default: 'yaml',
+      choices: ['yaml', 'json'],
+      help: 'yaml: the objects as multi-document YAML; json: the HTTP response plus "status"',
+    },
+    {
+      name: 'secrets-dir',
+      value: 'DIR',
+      env: 'SECRETS_DIR',
+      help: 'secrets for compareSecret() in CEL expressions',
+    },
+  ],
+};
+
+export const ROUTES: CommandSpec = {
+  name: 'routes',
+  summary: 'Print each route, its triggers and the params of their templates.',
+  flags: [routesFlag],
+};
+
+export const IMPORT: CommandSpec = {
+  name: 'import',
+  summary:
+    'Turn Tekton Triggers YAML (EventListener, Trigger, bindings, templates, Ingress) into routes.yaml.',
+  flags: [],
+  positionals: { name: 'FILE', min: 1 },
+};
+
+export const COMMANDS: readonly CommandSpec[] = [SERVE, VALIDATE, RENDER, ROUTES, IMPORT];

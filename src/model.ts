@@ -1,0 +1,346 @@
+// The plain, readonly data every layer shares. This file imports nothing: types that two layers need
+// move down here, never sideways (see ../shared/guide/style.md).
+
+// ---------------------------------------------------------------------------------------------------
+// JSON
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+// ---------------------------------------------------------------------------------------------------
+// A request as received, before anything is trusted.
+
+/** Header names are lower-case (as Node delivers them); each name maps to its values in arrival order. */
+export type HeaderMap = Readonly<Record<string, readonly string[]>>;
+
+export interface Delivery {
+  readonly method: string;
+  /** Path without the query string; used for route matching. */
+  readonly path: string;
+  /** Path and query as received; CEL's `requestURL`. */
+  readonly requestURL: string;
+  readonly headers: HeaderMap;
+  /** The exact bytes received. Signatures are computed over these, before any parsing. */
+  readonly body: Buffer;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Secrets
+
+/** Tekton's shape: a Kubernetes Secret name and a key in it. */
+export interface SecretRef {
+  readonly secretName: string;
+  readonly secretKey: string;
+}
+
+/** Returns the current value of a secret (one trailing newline removed), or undefined when it is absent. */
+export type SecretLookup = (ref: SecretRef) => Buffer | undefined;
+
+// ---------------------------------------------------------------------------------------------------
+// CEL (the engine lives behind src/pipeline/cel.ts)
+
+export interface CelInput {
+  readonly body: JsonValue;
+  /** Canonical header names (Go's http.Header form, e.g. `X-Gitlab-Event`) → values. */
+  readonly header: Readonly<Record<string, readonly string[]>>;
+  readonly requestURL: string;
+  readonly extensions: Readonly<Record<string, JsonValue>>;
+  /** Used by `compareSecret(key, secretName)`. */
+  readonly secrets: SecretLookup;
+}
+
+/** A CEL result converted to JSON the way Tekton renders overlays (bytes → base64, numbers as numbers). */
+export type CelResult =
+  { readonly ok: true; readonly value: JsonValue } | { readonly ok: false; readonly error: string };
+
+export interface CelProgram {
+  /** The expression text as written in routes.yaml. */
+  readonly source: string;
+  evaluate(input: CelInput): CelResult;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Bindings: `$(…)` expressions, compiled once at load.
+
+/** One step of a relaxed Kubernetes JSONPath (`body.a[0].b`, `[-1:]`, `[?(@.a == 'b')]`). */
+export type PathStep =
+  | { readonly kind: 'field'; readonly name: string }
+  | { readonly kind: 'wildcard' }
+  | { readonly kind: 'index'; readonly index: number }
+  | {
+      readonly kind: 'slice';
+      readonly start: number | undefined;
+      readonly end: number | undefined;
+      readonly step: number | undefined;
+    }
+  | { readonly kind: 'union'; readonly indexes: readonly number[] }
+  | { readonly kind: 'filter'; readonly filter: PathFilter }
+  | { readonly kind: 'recursive'; readonly name: string | undefined };
+
+export type FilterOperand =
+  | { readonly kind: 'path'; readonly steps: readonly PathStep[] }
+  | { readonly kind: 'literal'; readonly value: JsonPrimitive };
+
+export type PathFilter =
+  | { readonly kind: 'exists'; readonly operand: FilterOperand }
+  | {
+      readonly kind: 'compare';
+      readonly op: '==' | '!=' | '<' | '<=' | '>' | '>=';
+      readonly left: FilterOperand;
+      readonly right: FilterOperand;
+    }
+  | { readonly kind: 'and' | 'or'; readonly left: PathFilter; readonly right: PathFilter };
+
+export type BindingRoot = 'body' | 'header' | 'extensions' | 'context';
+
+/** A `$(…)` reference: where it starts and which steps it follows. */
+export interface PathRef {
+  /** The text between `$(` and `)`, as written. */
+  readonly source: string;
+  readonly root: BindingRoot;
+  readonly steps: readonly PathStep[];
+}
+
+/** A binding value split into literal text and `$(…)` references; text around references is kept. */
+export interface BindingExpression {
+  readonly text: string;
+  readonly parts: readonly (string | PathRef)[];
+}
+
+export interface Binding {
+  readonly name: string;
+  readonly value: BindingExpression;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Templates
+
+export interface TemplateParam {
+  readonly name: string;
+  readonly description?: string;
+  readonly default?: string;
+}
+
+export interface Template {
+  /** The key under `templates:`, or `routes[i].triggers[j].template` for an inline one. */
+  readonly name: string;
+  readonly params: readonly TemplateParam[];
+  readonly resourcetemplates: readonly JsonObject[];
+}
+
+/** A kind a template may create, with the REST coordinates the API needs. */
+export interface KindRule {
+  readonly group: string;
+  /** API versions accepted in a template's `apiVersion`; undefined means any version of the group. */
+  readonly versions: readonly string[] | undefined;
+  readonly kind: string;
+  readonly plural: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The compiled, frozen configuration
+
+export const PROVIDERS = [
+  'github',
+  'gitlab',
+  'bitbucket',
+  'gitea',
+  'forgejo',
+  'gogs',
+  'generic',
+  'none',
+] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export interface GenericSignature {
+  readonly header: string;
+  readonly algorithm: 'sha1' | 'sha256' | 'sha512';
+  readonly encoding: 'hex' | 'base64';
+  readonly prefix: string;
+}
+
+export interface Overlay {
+  readonly key: string;
+  readonly expression: CelProgram;
+}
+
+export interface Trigger {
+  readonly name: string;
+  /** Effective event allow-list: the trigger's own, else the route's; undefined means any event. */
+  readonly events: readonly string[] | undefined;
+  readonly filters: readonly CelProgram[];
+  readonly overlays: readonly Overlay[];
+  readonly bindings: readonly Binding[];
+  readonly template: Template;
+  readonly namespace: string | undefined;
+  readonly serviceAccountName: string | undefined;
+}
+
+export interface Route {
+  readonly path: string;
+  readonly provider: ProviderName;
+  readonly secretRefs: readonly SecretRef[];
+  readonly namespace: string | undefined;
+  readonly serviceAccountName: string | undefined;
+  readonly dedupe: 'auto' | 'off';
+  readonly events: readonly string[] | undefined;
+  readonly signature: GenericSignature | undefined;
+  readonly eventHeader: string | undefined;
+  readonly deliveryHeader: string | undefined;
+  readonly triggers: readonly Trigger[];
+}
+
+export interface GatewaySettings {
+  readonly name: string;
+  readonly namespace: string;
+  readonly maxBodyBytes: number;
+  readonly kinds: readonly KindRule[];
+  readonly requestTimeoutMs: number;
+}
+
+export interface Config {
+  /** The file as named on the command line. */
+  readonly file: string;
+  /** SHA-256 (hex) of the file's bytes; exported as `config_info{sha256}`. */
+  readonly sha256: string;
+  readonly gateway: GatewaySettings;
+  /** Longest path first, so the first prefix match is the longest. */
+  readonly routes: readonly Route[];
+  readonly templates: ReadonlyMap<string, Template>;
+  readonly bindings: ReadonlyMap<string, readonly Binding[]>;
+  /** Every secret any route names (for watching and the start-up check). */
+  readonly secretRefs: readonly SecretRef[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Talking to the cluster (the implementation lives in src/kube/; the pipeline receives it as a function)
+
+export interface CreateRequest {
+  readonly object: JsonObject;
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly namespace: string;
+  /** `system:serviceaccount:<ns>:<sa>` when the route/trigger sets serviceAccountName. */
+  readonly impersonate: string | undefined;
+  /** Server-side dry run (`dryRun=All`). */
+  readonly dryRun: boolean;
+  /** Epoch milliseconds by which the call (including retries) must have finished. */
+  readonly deadline: number;
+}
+
+/**
+ * What the cluster said. A refusal or an outage is a value, not an exception: the pipeline turns it into
+ * an outcome and the HTTP status is read from it in one place (src/http/respond.ts).
+ */
+export type CreateResult =
+  | { readonly kind: 'created'; readonly object: JsonObject }
+  /** 409 AlreadyExists for the object's fixed name. */
+  | { readonly kind: 'exists' }
+  /** A 4xx the cluster will keep answering (400, 401, 403, 404, 409 on generateName exhaustion, 422…). */
+  | { readonly kind: 'refused'; readonly code: number; readonly message: string }
+  /** Unreachable, timed out, or 429/5xx after retries. */
+  | {
+      readonly kind: 'unavailable';
+      readonly message: string;
+      readonly retryAfterSeconds: number | undefined;
+    };
+
+export type CreateFn = (request: CreateRequest) => Promise<CreateResult>;
+
+// ---------------------------------------------------------------------------------------------------
+// Outcomes
+
+export interface ResourceRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Why a trigger failed; the HTTP status and the retryable flag are read from it (src/http/respond.ts). */
+export type FailureKind =
+  | 'binding' // a `$(…)` found nothing and the param has no default
+  | 'param' // a declared param ended with no value
+  | 'cel' // a filter or overlay failed to evaluate
+  | 'cluster-refused' // the API answered a 4xx a retry will not fix
+  | 'cluster-unavailable' // unreachable or 429/5xx after retries
+  | 'timeout'; // the request deadline passed first
+
+export type TriggerOutcome =
+  | {
+      readonly name: string;
+      readonly outcome: 'created' | 'duplicate';
+      readonly resources: readonly ResourceRef[];
+    }
+  | { readonly name: string; readonly outcome: 'skipped'; readonly reason: string }
+  | {
+      readonly name: string;
+      readonly outcome: 'rendered';
+      readonly objects: readonly JsonObject[];
+    }
+  | {
+      readonly name: string;
+      readonly outcome: 'failed';
+      readonly failure: FailureKind;
+      readonly reason: string;
+      /** Resources that do exist (created now or by an earlier delivery) before the failure. */
+      readonly resources: readonly ResourceRef[];
+      readonly retryAfterSeconds: number | undefined;
+    };
+
+/** Why a request was turned away before any trigger ran. */
+export type RejectionKind = 'no-route' | 'method' | 'too-large' | 'content-type' | 'signature' | 'body';
+
+export interface Rejection {
+  readonly kind: RejectionKind;
+  readonly message: string;
+}
+
+export interface Processed {
+  readonly eventId: string;
+  readonly route: Route;
+  /** The provider's event type, when it sent one. */
+  readonly event: string | undefined;
+  readonly triggers: readonly TriggerOutcome[];
+}
+
+export type WebhookResult =
+  | { readonly kind: 'rejected'; readonly rejection: Rejection; readonly route: Route | undefined }
+  | ({ readonly kind: 'processed' } & Processed);
+
+// ---------------------------------------------------------------------------------------------------
+// What the pipeline is handed from outside
+
+/** One observation for `render --explain` and debug logs. */
+export type TraceEvent =
+  | {
+      readonly trigger: string;
+      readonly kind: 'filter' | 'overlay';
+      readonly source: string;
+      readonly result: CelResult;
+    }
+  | {
+      readonly trigger: string;
+      readonly kind: 'param';
+      readonly name: string;
+      readonly value: string | undefined;
+      readonly from: 'binding' | 'default' | 'missing';
+    };
+
+export interface PipelineIO {
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  readonly randomUUID: () => string;
+  readonly secrets: SecretLookup;
+  /** Absent in `--dry-run` and `render`: every trigger that would create answers `rendered`. */
+  readonly create: CreateFn | undefined;
+  /** With `create`, marks a server-side dry run: the API's answers are reported as `rendered`. */
+  readonly serverDryRun: boolean;
+  /** Skip signature checks (`render` runs recorded requests without their secrets). */
+  readonly skipVerify: boolean;
+  /** Epoch milliseconds by which the answer must be sent. */
+  readonly deadline: number;
+  readonly trace: ((event: TraceEvent) => void) | undefined;
+}
