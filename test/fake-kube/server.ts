@@ -1,0 +1,467 @@
+// A fake Kubernetes API server for tests: node:http on 127.0.0.1, reached through a real kubeconfig, that
+// answers POST /apis/<group>/<version>/namespaces/<ns>/<plural> the way kube-apiserver plus Tekton's
+// webhooks do, in the real order of checks (../../shared/reference/kubernetes.md §2.1): authentication,
+// impersonation, RBAC, unknown resource, CreateOptions, decoding, namespace, name generation, validation,
+// Tekton's admission webhook, AlreadyExists. Faults (errors, latency, resets) can be injected, and every
+// request is recorded, so the production client runs unchanged against it.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { writeKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+import * as S from './status.js';
+import type { FieldError } from './status.js';
+import { createOptionsErrors, objectMetaErrors } from './validation.js';
+
+type Json = Record<string, unknown>;
+
+export interface FakeResource {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly kind: string;
+  /** Apply Tekton's validation webhook (name ≤ 63, exactly one of ref/spec). */
+  readonly tektonRun?: boolean;
+}
+
+export const TEKTON_RESOURCES: readonly FakeResource[] = ['v1', 'v1beta1'].flatMap((version) => [
+  { group: 'tekton.dev', version, plural: 'pipelineruns', kind: 'PipelineRun', tektonRun: true },
+  { group: 'tekton.dev', version, plural: 'taskruns', kind: 'TaskRun', tektonRun: true },
+]);
+
+/** Who may create what: `*` matches anything. Only the `create` verb exists here. */
+export interface RbacRule {
+  readonly user: string;
+  readonly namespace: string;
+  readonly resource: string;
+}
+
+export interface Faults {
+  /** Share of requests (0–1) answered with `status` instead of being served. */
+  readonly errorRate?: number;
+  readonly status?: 429 | 500 | 502 | 503 | 504;
+  /** Retry-After seconds on injected errors; 429 always carries one (default 1, like max-in-flight). */
+  readonly retryAfter?: number;
+  /** 429 as Status JSON (webhooks, eviction) instead of priority-and-fairness's plain text. */
+  readonly statusJson?: boolean;
+  /** Delay before any answer, on every request while set. */
+  readonly latencyMs?: number;
+  /** Share of requests whose connection is destroyed without an answer. */
+  readonly resetRate?: number;
+  /** Destroy the connection after the object was stored: created, but the client cannot know it. */
+  readonly resetAfterStore?: boolean;
+  /** How many requests the error and reset faults hit before switching off; unlimited when absent. */
+  readonly times?: number;
+}
+
+export interface FakeKubeOptions {
+  readonly namespaces?: readonly string[];
+  /** Bearer token → user name. The first token goes into `kubeconfigPath`. */
+  readonly tokens?: Readonly<Record<string, string>>;
+  /** Default: everyone may create everything. */
+  readonly rbac?: readonly RbacRule[];
+  /** Requesting user → users (or `*`) it may impersonate. Default: nobody may impersonate. */
+  readonly impersonation?: Readonly<Record<string, readonly string[]>>;
+  readonly resources?: readonly FakeResource[];
+  readonly faults?: Faults;
+  /** Drives generateName suffixes and fault rates; pass a fixed one to force collisions. */
+  readonly random?: () => number;
+  /** Serve https with this key and certificate; the kubeconfig then carries the certificate as its CA. */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+  /** Which TCP connection carried it (1, 2, …), for keep-alive assertions. */
+  readonly connection: number;
+}
+
+export interface FakeKube {
+  readonly url: string;
+  readonly kubeconfigPath: string;
+  readonly requests: readonly RecordedRequest[];
+  /** TCP connections accepted so far. */
+  connections(): number;
+  /** Stored objects (copies), oldest first. */
+  objects(): Json[];
+  setFaults(faults: Faults): void;
+  /** Another kubeconfig for this server, e.g. without a token or with `as:`. */
+  writeKubeconfig(name: string, options: Omit<KubeconfigOptions, 'server' | 'caPem'>): string;
+  close(): Promise<void>;
+}
+
+/** k8s.io/apimachinery/pkg/util/rand: no vowels, no 0/1/3, so generated names never spell words. */
+export const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const MAX_GENERATE_ATTEMPTS = 8; // registry/generic/registry/store.go maxNameGenerationCreateAttempts
+const TEKTON_WEBHOOK = 'validation.webhook.pipeline.tekton.dev';
+const TOP_LEVEL_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const METADATA_FIELDS = new Set(
+  'name generateName namespace selfLink uid resourceVersion generation creationTimestamp deletionTimestamp deletionGracePeriodSeconds labels annotations ownerReferences finalizers managedFields'.split(
+    ' ',
+  ),
+);
+
+interface Answer {
+  readonly code: number;
+  readonly body: Json | string;
+  readonly headers?: Record<string, string>;
+}
+
+export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
+  const namespaces = new Set(options.namespaces ?? ['default']);
+  const tokens = options.tokens ?? { 'test-token': 'system:serviceaccount:tekton-gateway:tekton-gateway' };
+  const rbac = options.rbac ?? [{ user: '*', namespace: '*', resource: '*' }];
+  const impersonation = options.impersonation ?? {};
+  const resources = options.resources ?? TEKTON_RESOURCES;
+  const random = options.random ?? Math.random;
+  let faults: Faults = options.faults ?? {};
+  const store = new Map<string, Json>();
+  const requests: RecordedRequest[] = [];
+  const connectionIds = new WeakMap<Socket, number>();
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let connections = 0;
+  let resourceVersion = 1000;
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        connection: connectionIds.get(req.socket) ?? 0,
+      };
+      requests.push(recorded);
+      const latency = faults.latencyMs ?? 0;
+      if (latency <= 0) return serve(recorded, res);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!res.destroyed) serve(recorded, res);
+      }, latency);
+      timers.add(timer);
+    });
+  };
+
+  /** Decides whether an error/reset fault hits this request, counting down `times`. */
+  function rollFault(rate: number | undefined): boolean {
+    if (!rate || (faults.times !== undefined && faults.times <= 0)) return false;
+    if (random() >= rate) return false;
+    if (faults.times !== undefined) faults = { ...faults, times: faults.times - 1 };
+    return true;
+  }
+
+  function serve(request: RecordedRequest, res: http.ServerResponse): void {
+    if (!faults.resetAfterStore && rollFault(faults.resetRate)) {
+      res.socket?.destroy();
+      return;
+    }
+    const answer = handle(request);
+    if (answer === 'reset') {
+      res.socket?.destroy();
+      return;
+    }
+    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    const contentType = typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+    res.writeHead(answer.code, {
+      'Content-Type': contentType,
+      ...(typeof answer.body === 'string' ? { 'X-Content-Type-Options': 'nosniff' } : {}),
+      ...answer.headers,
+    });
+    res.end(text);
+  }
+
+  function injectedError(): Answer | undefined {
+    if (!rollFault(faults.errorRate)) return undefined;
+    const code = faults.status ?? 503;
+    if (code === 429) {
+      // max-in-flight always says 1; priority-and-fairness computes it. Either way the header is there.
+      const retryAfter = faults.retryAfter ?? 1;
+      const headers = { 'Retry-After': String(retryAfter) };
+      if (faults.statusJson) return { code, body: { ...S.tooManyRequests(retryAfter) }, headers };
+      return { code, body: 'Too many requests, please try again later.\n', headers };
+    }
+    const headers: Record<string, string> =
+      faults.retryAfter === undefined ? {} : { 'Retry-After': String(faults.retryAfter) };
+    return { code, body: { ...S.serverError(code, faults.retryAfter) }, headers };
+  }
+
+  function handle(request: RecordedRequest): Answer | 'reset' {
+    const fault = injectedError();
+    if (fault) return fault;
+
+    // Authentication, then impersonation, then authorization: the apiserver's filter chain order.
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const requestor = token === undefined ? undefined : tokens[token];
+    if (requestor === undefined) return json(S.unauthorized());
+    let user = requestor;
+    const target = request.headers['impersonate-user'];
+    if (typeof target === 'string' && target !== '') {
+      const allowed = impersonation[requestor] ?? [];
+      if (!allowed.includes('*') && !allowed.includes(target))
+        return json(impersonationDenied(requestor, target));
+      user = target;
+    }
+
+    const match = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)$/.exec(request.path);
+    if (!match) return notFoundPage();
+    const [, group, version, namespace, plural] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    if (
+      !rbac.some(
+        (r) => matches(r.user, user) && matches(r.namespace, namespace) && matches(r.resource, plural),
+      )
+    ) {
+      const why = S.forbiddenWhy(user, 'create', plural, group, namespace);
+      return json(S.forbidden(plural, group, '', why));
+    }
+    const resource = resources.find((r) => r.group === group && r.version === version && r.plural === plural);
+    if (!resource) return notFoundPage();
+    if (request.method !== 'POST') return json(S.methodNotAllowed());
+
+    const optionErrors = createOptionsErrors(request.query);
+    if (optionErrors.length > 0) return json(S.invalid('CreateOptions', 'meta.k8s.io', '', optionErrors));
+    const decoded = decode(request, resource);
+    if ('code' in decoded) return decoded;
+    const { object, warnings } = decoded;
+
+    // NamespaceLifecycle admission, then rest.BeforeCreate's namespace check.
+    if (!namespaces.has(namespace)) return json(S.notFound('namespaces', '', namespace));
+    const meta = object['metadata'] as Json;
+    if (meta['namespace'] !== undefined && meta['namespace'] !== '' && meta['namespace'] !== namespace) {
+      return json(
+        S.badRequest('the namespace of the provided object does not match the namespace sent on the request'),
+      );
+    }
+
+    const dryRun = request.query.getAll('dryRun').includes('All');
+    const fixedName = typeof meta['name'] === 'string' && meta['name'] !== '' ? meta['name'] : undefined;
+    const generateName = typeof meta['generateName'] === 'string' ? meta['generateName'] : undefined;
+    let name = '';
+    for (let attempt = 1; attempt <= MAX_GENERATE_ATTEMPTS; attempt++) {
+      name = fixedName ?? (generateName ? generatedName(generateName) : '');
+      const labels = (meta['labels'] ?? {}) as Json;
+      // The custom-resource validator checks the kind alone first, then all of metadata.
+      const errors =
+        object['kind'] === resource.kind
+          ? objectMetaErrors({ name, generateName, labels })
+          : [kindError(object['kind'] as string, resource.kind)];
+      if (errors.length > 0) return json(S.invalid(resource.kind, group, name, errors));
+      const denial = resource.tektonRun ? tektonDenial(resource, name, object) : undefined;
+      if (denial) return json(S.webhookDenied(TEKTON_WEBHOOK, denial));
+      // DryRunnableStorage still looks the key up, so a dry run answers AlreadyExists too.
+      if (!store.has(key(resource, namespace, name))) break;
+      if (fixedName || attempt === MAX_GENERATE_ATTEMPTS) {
+        return json(
+          fixedName ? S.alreadyExists(plural, group, name) : S.generateNameConflict(plural, group, name),
+        );
+      }
+    }
+
+    const served = finish(object, request, { name, namespace, dryRun, apiVersion: `${group}/${version}` });
+    if (!dryRun) store.set(key(resource, namespace, name), served);
+    if (faults.resetAfterStore && rollFault(faults.resetRate)) return 'reset';
+    const headers: Record<string, string> =
+      warnings.length > 0 ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
+    return { code: 201, body: served, headers };
+  }
+
+  /** The object the server fills in on create (FillObjectMetaSystemFields, managedFields, generation). */
+  function finish(
+    object: Json,
+    request: RecordedRequest,
+    at: { name: string; namespace: string; dryRun: boolean; apiVersion: string },
+  ): Json {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const given = object['metadata'] as Json;
+    // Without fieldManager the server names the manager after the User-Agent's product token.
+    const manager =
+      request.query.get('fieldManager') || (request.headers['user-agent'] ?? '').split('/')[0]!.slice(0, 128);
+    const metadata: Json = {
+      ...given,
+      name: at.name,
+      namespace: at.namespace,
+      uid: randomUUID(),
+      // A dry run has no resourceVersion: nothing was written.
+      ...(at.dryRun ? {} : { resourceVersion: String(++resourceVersion) }),
+      generation: 1,
+      creationTimestamp: now,
+      managedFields: [
+        {
+          manager,
+          operation: 'Update',
+          apiVersion: at.apiVersion,
+          time: now,
+          fieldsType: 'FieldsV1',
+          fieldsV1: {},
+        },
+      ],
+    };
+    return { ...object, metadata };
+  }
+
+  function generatedName(base: string): string {
+    let suffix = '';
+    for (let i = 0; i < 5; i++)
+      suffix += GENERATE_NAME_ALPHABET[Math.floor(random() * GENERATE_NAME_ALPHABET.length)];
+    return base.slice(0, 63 - 5) + suffix;
+  }
+
+  const server = options.tls
+    ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler)
+    : http.createServer(handler);
+  server.on('connection', (socket: Socket) => {
+    connectionIds.set(socket, ++connections);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // TLS sockets are the ones requests see; map them to the same connection number.
+  server.on('secureConnection', (socket: Socket) => connectionIds.set(socket, connections));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-kube-'));
+  const kubeconfigFor = (name: string, rest: Omit<KubeconfigOptions, 'server' | 'caPem'>) =>
+    writeKubeconfig(path.join(dir, name), {
+      ...rest,
+      server: url,
+      ...(options.tls ? { caPem: options.tls.cert } : {}),
+    });
+  const kubeconfigPath = kubeconfigFor('kubeconfig', { token: Object.keys(tokens)[0] ?? null });
+
+  return {
+    url,
+    kubeconfigPath,
+    requests,
+    connections: () => connections,
+    objects: () => [...store.values()].map((o) => structuredClone(o)),
+    setFaults: (next) => {
+      faults = next;
+    },
+    writeKubeconfig: kubeconfigFor,
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Decodes the body as the create handler does: JSON object, apiVersion/kind matching the URL, strictness. */
+function decode(
+  request: RecordedRequest,
+  resource: FakeResource,
+): { object: Json; warnings: string[] } | Answer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.body);
+  } catch (error) {
+    return json(S.badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`));
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return json(S.badRequest(`couldn't get version/kind; json parse error: not a JSON object`));
+  }
+  const object = parsed as Json;
+  if (typeof object['kind'] !== 'string' || object['kind'] === '') {
+    return json(S.badRequest(`Object 'Kind' is missing in '${request.body}'`));
+  }
+  const expected = `${resource.group}/${resource.version}`;
+  if (object['apiVersion'] !== expected) {
+    const given = typeof object['apiVersion'] === 'string' ? object['apiVersion'] : '';
+    return json(
+      S.badRequest(
+        `the API version in the data (${given}) does not match the expected API version (${expected})`,
+      ),
+    );
+  }
+  // The fake knows no Tekton schema, only the envelope: unknown top-level and metadata fields.
+  const metadata =
+    typeof object['metadata'] === 'object' && object['metadata'] !== null ? (object['metadata'] as Json) : {};
+  const unknown = [
+    ...Object.keys(object).filter((k) => !TOP_LEVEL_FIELDS.has(k)),
+    ...Object.keys(metadata)
+      .filter((k) => !METADATA_FIELDS.has(k))
+      .map((k) => `metadata.${k}`),
+  ];
+  const messages = unknown.map((field) => `unknown field ${JSON.stringify(field)}`);
+  const directive = request.query.get('fieldValidation') || 'Warn';
+  if (directive === 'Strict' && unknown.length > 0) {
+    const kind = resource.kind;
+    return json(
+      S.badRequest(
+        `${kind} in version ${JSON.stringify(resource.version)} cannot be handled as a ${kind}: ` +
+          `strict decoding error: ${messages.join(', ')}`,
+      ),
+    );
+  }
+  // Under Warn and Ignore the server prunes unknown fields; Warn also says so in a Warning header.
+  const pruned = Object.fromEntries(Object.entries(object).filter(([k]) => TOP_LEVEL_FIELDS.has(k)));
+  pruned['metadata'] = Object.fromEntries(Object.entries(metadata).filter(([k]) => METADATA_FIELDS.has(k)));
+  return { object: pruned, warnings: directive === 'Warn' ? messages : [] };
+}
+
+/** What Tekton's validating webhook refuses that matters to a gateway (pkg/apis/validate/metadata.go). */
+function tektonDenial(resource: FakeResource, name: string, object: Json): string | undefined {
+  if (name.length > 63) {
+    return 'validation failed: Invalid resource name: length must be no more than 63 characters: metadata.name';
+  }
+  const spec = (typeof object['spec'] === 'object' && object['spec'] !== null ? object['spec'] : {}) as Json;
+  const [ref, inline] =
+    resource.kind === 'TaskRun' ? ['taskRef', 'taskSpec'] : ['pipelineRef', 'pipelineSpec'];
+  const count = (spec[ref] === undefined ? 0 : 1) + (spec[inline] === undefined ? 0 : 1);
+  if (count === 1) return undefined;
+  return `validation failed: expected exactly one, got ${count === 0 ? 'neither' : 'both'}: spec.${ref}, spec.${inline}`;
+}
+
+/** Impersonating `system:serviceaccount:<ns>:<name>` is checked as that namespaced serviceaccount. */
+function impersonationDenied(requestor: string, target: string): S.Status {
+  const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(target);
+  if (sa) {
+    const why = S.forbiddenWhy(requestor, 'impersonate', 'serviceaccounts', '', sa[1]!);
+    return S.forbidden('serviceaccounts', '', sa[2]!, why);
+  }
+  return S.forbidden('users', '', target, S.forbiddenWhy(requestor, 'impersonate', 'users', '', ''));
+}
+
+function kindError(given: string, expected: string): FieldError {
+  return {
+    type: 'FieldValueInvalid',
+    field: 'kind',
+    body: `Invalid value: ${S.quote(given)}: must be ${expected}`,
+  };
+}
+
+/** Go's http.NotFound, which the API server uses for paths no API group serves. */
+function notFoundPage(): Answer {
+  return { code: 404, body: '404 page not found\n' };
+}
+
+function json(status: S.Status): Answer {
+  return { code: status.code, body: { ...status } };
+}
+
+function matches(pattern: string, value: string): boolean {
+  return pattern === '*' || pattern === value;
+}
+
+function key(resource: FakeResource, namespace: string, name: string): string {
+  // Versions of one resource share storage, as they do in etcd.
+  return `${resource.group}/${resource.plural}/${namespace}/${name}`;
+}
