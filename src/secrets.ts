@@ -63,9 +63,9 @@ export class SecretStore {
   private readonly onChange: SecretStoreOptions['onChange'];
   private readonly onError: SecretStoreOptions['onError'];
 
-  /** File → current value (undefined: absent or unreadable). Every file ever looked up is kept current. */
+  /** File → current value (undefined: absent or unreadable). Every file configured or found is kept current. */
   private readonly values = new Map<string, Buffer | undefined>();
-  /** File → the error code last reported for it, so a file that stays unreadable is reported once. */
+  /** File or directory → the error code last reported for it, so a lasting problem is reported once. */
   private readonly problems = new Map<string, string>();
   private readonly watches = new Map<string, DirWatch>();
   private watching = false;
@@ -94,11 +94,15 @@ export class SecretStore {
   readonly lookup: SecretLookup = (ref) => {
     if (!isValidRef(ref)) return undefined;
     const file = this.fileOf(ref);
-    if (!this.values.has(file)) {
-      this.values.set(file, this.read(file));
+    if (this.values.has(file)) return this.values.get(file);
+    const value = this.read(file);
+    // An absent file nobody configured is not remembered: a name computed from a payload (compareSecret) must
+    // not grow the cache. Every configured ref is known through missing() or watch().
+    if (value !== undefined) {
+      this.values.set(file, value);
       if (this.watching) this.ensureWatches();
     }
-    return this.values.get(file);
+    return value;
   };
 
   /** Full paths of the refs' files that are missing or unreadable, in order, each once (for the load error). */
@@ -110,9 +114,7 @@ export class SecretStore {
         missing.add(`${file} (not a valid Secret name and key)`);
         continue;
       }
-      const value = this.read(file);
-      this.values.set(file, value);
-      if (value === undefined) missing.add(file);
+      if (this.update(file) === undefined) missing.add(file);
     }
     return [...missing];
   }
@@ -149,14 +151,20 @@ export class SecretStore {
   /** Re-reads every known file, reports the ones that changed, and repairs missing or stale watches. */
   private refresh(): void {
     if (this.closed) return;
-    for (const [file, old] of this.values) {
-      const value = this.read(file);
-      const same = old === undefined || value === undefined ? old === value : old.equals(value);
-      if (same) continue;
-      this.values.set(file, value);
-      this.onChange?.({ file, present: value !== undefined });
-    }
+    // Watch first, then read: a change that lands in between still fires an event and another refresh.
     this.ensureWatches();
+    for (const file of this.values.keys()) this.update(file);
+  }
+
+  /** Re-reads one file into the cache, reporting a change of a value the store already knew. */
+  private update(file: string): Buffer | undefined {
+    const known = this.values.has(file);
+    const old = this.values.get(file);
+    const value = this.read(file);
+    this.values.set(file, value);
+    const same = old === undefined || value === undefined ? old === value : old.equals(value);
+    if (known && !same) this.onChange?.({ file, present: value !== undefined });
+    return value;
   }
 
   private schedule(): void {
@@ -188,6 +196,7 @@ export class SecretStore {
     this.unwatch(dir);
     try {
       const watcher = watch(dir, { persistent: false }, () => this.schedule());
+      this.problems.delete(dir);
       watcher.on('error', (error) => {
         this.unwatch(dir);
         this.onError?.(
@@ -197,7 +206,11 @@ export class SecretStore {
       });
       this.watches.set(dir, { watcher, ino });
     } catch (error) {
-      this.onError?.(new Error(`cannot watch ${dir}; polling instead`, { cause: error }));
+      // Reported once per directory and cause (e.g. ENOSPC: out of inotify watches), not on every poll.
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+      if (this.problems.get(dir) === code) return;
+      this.problems.set(dir, code);
+      this.onError?.(new Error(`cannot watch ${dir} (${code}); polling instead`, { cause: error }));
     }
   }
 

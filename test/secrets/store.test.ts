@@ -49,6 +49,15 @@ describe('SecretStore.lookup and missing', () => {
     expect(text(s.lookup({ secretName: 'github-webhook', secretKey: 'other' }))).toBe('x');
   });
 
+  it('does not remember an absent file nobody configured (a name from a payload cannot grow the cache)', () => {
+    const dir = tempSecretsDir();
+    const s = store(dir);
+    const ref = { secretName: 'later', secretKey: 'key' };
+    expect(s.lookup(ref)).toBeUndefined();
+    writeSecret(dir, 'later', { key: 'now here' });
+    expect(text(s.lookup(ref))).toBe('now here');
+  });
+
   it('keeps binary content byte for byte', () => {
     const dir = tempSecretsDir();
     const bytes = Buffer.from([0x00, 0xff, 0x0a, 0x0d, 0x80, 0x0a]);

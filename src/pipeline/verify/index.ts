@@ -40,5 +40,10 @@ export function verifySignature(
       // The config loader requires `signature` for generic routes; fail closed should one slip through.
       if (route.signature === undefined) return refuse('this generic route has no signature settings');
       return verifyGeneric(route.signature, headers, body, usable);
+    default: {
+      // Unreachable for a loaded config; a compile error here means a provider was added without a verifier.
+      const unknown: never = route.provider;
+      return refuse(`provider "${String(unknown)}" has no signature verifier`);
+    }
   }
 }
