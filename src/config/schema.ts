@@ -1,0 +1,269 @@
+// The shape of routes.yaml (contract §2), the single source for the loader's structural checks and for the
+// published routes.schema.json (`npm run schema` writes it; a test fails when it is stale).
+import { PROVIDERS } from '../model.js';
+import type { ArraySchema, EitherSchema, ObjectSchema, Schema, StringSchema } from './schema-dsl.js';
+
+const str = (description: string, extra: Partial<StringSchema> = {}): StringSchema => ({
+  type: 'string',
+  minLength: 1,
+  description,
+  ...extra,
+});
+
+const DNS_LABEL = {
+  regex: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+  message:
+    "must be a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit",
+};
+const DNS_SUBDOMAIN = {
+  regex: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+  message:
+    "must be a Kubernetes name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
+};
+const PARAM_NAME = {
+  regex: /^[_a-zA-Z][_a-zA-Z0-9.-]*$/,
+  message:
+    "must start with a letter or '_' and contain only letters, digits, '_', '.' and '-' (Tekton's param name rule)",
+};
+const HEADER_NAME = {
+  regex: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+  message: 'must be an HTTP header name',
+};
+
+const namespace = str('Namespace the objects are created in', { maxLength: 63, pattern: DNS_LABEL });
+const serviceAccountName = str(
+  'Create as system:serviceaccount:<namespace>:<name> (impersonation); the account lives in the namespace the object is created in',
+  { maxLength: 253, pattern: DNS_SUBDOMAIN },
+);
+const stringList = (description: string): ArraySchema => ({
+  type: 'array',
+  items: str('An entry'),
+  minItems: 1,
+  description,
+});
+
+const secretRefObject: ObjectSchema = {
+  type: 'object',
+  description: 'A Kubernetes Secret and key, read from $SECRETS_DIR/<secretName>/<secretKey>',
+  properties: {
+    secretName: str('Name of the Kubernetes Secret', { maxLength: 253, pattern: DNS_SUBDOMAIN }),
+    secretKey: str('Key in the Secret', {
+      pattern: {
+        regex: /^[-._a-zA-Z0-9]+$/,
+        message: "must be a Secret key: letters, digits, '-', '_' and '.'",
+      },
+    }),
+  },
+  required: ['secretName', 'secretKey'],
+};
+
+const secretRef: EitherSchema = {
+  type: 'either',
+  description: 'The webhook secret; a list rotates: a request passes when any of them verifies it',
+  map: secretRefObject,
+  seq: { type: 'array', items: secretRefObject, minItems: 1 },
+  expected: 'a {secretName, secretKey} mapping or a list of them',
+};
+
+const bindingParam: ObjectSchema = {
+  type: 'object',
+  description:
+    'A param and its value; $(body.x), $(header.X), $(extensions.x) and $(context.eventID) are replaced',
+  properties: {
+    name: str('Param name', { pattern: PARAM_NAME }),
+    value: { type: 'string', description: 'Value; text around $(…) references is kept' },
+  },
+  required: ['name', 'value'],
+};
+
+const bindingEntry: ObjectSchema = {
+  type: 'object',
+  description: 'An inline {name, value} param or {ref} to a reusable binding',
+  properties: {
+    ref: str('Name of an entry under bindings:'),
+    name: bindingParam.properties.name!,
+    value: bindingParam.properties.value!,
+  },
+};
+
+const templateParam: ObjectSchema = {
+  type: 'object',
+  properties: {
+    name: str('Param name, used as $(tt.params.<name>)', { pattern: PARAM_NAME }),
+    description: { type: 'string', description: 'What the param is for' },
+    default: {
+      type: 'string',
+      description: 'Value when no binding sets it, or when the binding finds nothing',
+    },
+  },
+  required: ['name'],
+};
+
+const template: ObjectSchema = {
+  type: 'object',
+  description: "Like Tekton's TriggerTemplate spec",
+  properties: {
+    params: { type: 'array', items: templateParam, description: 'Declared params' },
+    resourcetemplates: {
+      type: 'array',
+      items: { type: 'json-object', description: 'A PipelineRun, TaskRun or other allowed kind' },
+      minItems: 1,
+      description: 'Objects to create; $(tt.params.X) and $(uid) are replaced inside string values',
+    },
+  },
+  required: ['resourcetemplates'],
+};
+
+const cel = (description: string): StringSchema => str(description);
+
+const trigger: ObjectSchema = {
+  type: 'object',
+  properties: {
+    name: str('Unique within the route; the triggers.tekton.dev/trigger label', {
+      maxLength: 63,
+      pattern: {
+        regex: /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/,
+        message:
+          "must be a valid label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+      },
+    }),
+    events: stringList("Provider event names this trigger accepts; narrows the route's events"),
+    filter: {
+      type: 'either',
+      description: 'CEL; a list means all must be true',
+      scalar: cel('A CEL expression that must return true'),
+      seq: { type: 'array', items: cel('A CEL expression that must return true'), minItems: 1 },
+      expected: 'a CEL expression or a list of them',
+    },
+    overlays: {
+      type: 'array',
+      description: 'CEL results stored in extensions.<key>, evaluated after the filter',
+      items: {
+        type: 'object',
+        properties: {
+          key: str('Where the result goes: extensions.<key>; dots nest, \\. escapes a dot'),
+          expression: cel('A CEL expression'),
+        },
+        required: ['key', 'expression'],
+      },
+    },
+    bindings: { type: 'array', items: bindingEntry, description: 'Params for the template' },
+    template: {
+      type: 'either',
+      description: 'A name from templates:, or an inline {params, resourcetemplates}',
+      scalar: str('Name of an entry under templates:'),
+      map: template,
+      expected: 'a template name or an inline {params, resourcetemplates}',
+    },
+    namespace,
+    serviceAccountName,
+  },
+  required: ['name', 'template'],
+};
+
+const route: ObjectSchema = {
+  type: 'object',
+  properties: {
+    path: str('URL path prefix; matches at / boundaries, the longest wins', {
+      pattern: {
+        regex: /^\/([^\s?#]*[^\s?#/])?$/,
+        message: "must start with '/', have no trailing '/', and contain no spaces, '?' or '#'",
+      },
+    }),
+    provider: {
+      type: 'string',
+      enum: PROVIDERS,
+      description: 'Git host: decides the signature, event and delivery headers',
+    },
+    secretRef,
+    namespace,
+    serviceAccountName,
+    dedupe: {
+      type: 'string',
+      enum: ['auto', 'off'],
+      description: 'auto: a redelivery of the same delivery creates nothing new (deterministic names)',
+    },
+    events: stringList('Provider event names accepted by every trigger of the route'),
+    signature: {
+      type: 'object',
+      description: 'provider: generic only; HMAC of the raw body',
+      properties: {
+        header: str('Header carrying the signature', { pattern: HEADER_NAME }),
+        algorithm: { type: 'string', enum: ['sha1', 'sha256', 'sha512'] },
+        encoding: { type: 'string', enum: ['hex', 'base64'] },
+        prefix: { type: 'string', description: 'Text before the signature, e.g. "sha256="' },
+      },
+      required: ['header', 'algorithm', 'encoding'],
+    },
+    eventHeader: str('provider: generic only; header carrying the event type', { pattern: HEADER_NAME }),
+    deliveryHeader: str('provider: generic or none; header carrying a delivery id (enables dedupe)', {
+      pattern: HEADER_NAME,
+    }),
+    triggers: { type: 'array', items: trigger, minItems: 1 },
+  },
+  required: ['path', 'provider', 'triggers'],
+};
+
+const kind: EitherSchema = {
+  type: 'either',
+  scalar: str('A tekton.dev kind: PipelineRun, TaskRun, CustomRun…'),
+  map: {
+    type: 'object',
+    properties: {
+      apiVersion: str('group/version, e.g. batch/v1'),
+      kind: str('Kind, e.g. Job'),
+      plural: str('REST resource name, e.g. jobs', { pattern: DNS_LABEL }),
+    },
+    required: ['apiVersion', 'kind', 'plural'],
+  },
+  expected: 'a tekton.dev kind name or {apiVersion, kind, plural}',
+};
+
+export const ROUTES_SCHEMA: Schema = {
+  type: 'object',
+  description: 'tekton-gateway routes: Git webhooks → Tekton runs',
+  properties: {
+    apiVersion: { type: 'string', enum: ['tekton-gateway/v1'] },
+    gateway: {
+      type: 'object',
+      properties: {
+        name: {
+          ...trigger.properties.name!,
+          description: 'Value of the triggers.tekton.dev/eventlistener label',
+        } as StringSchema,
+        namespace: {
+          ...namespace,
+          description: 'Namespace unless a trigger, route or template says otherwise',
+        },
+        maxBodyBytes: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Larger requests get 413 (default 25 MiB)',
+        },
+        kinds: { type: 'array', items: kind, minItems: 1, description: 'Kinds a template may create' },
+        requestTimeoutMs: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 600_000,
+          description: 'Answer every webhook within this (default 9000; GitHub gives up at 10 s)',
+        },
+      },
+    },
+    bindings: {
+      type: 'map',
+      description: 'Reusable bindings, like TriggerBinding',
+      keys: str('Binding name'),
+      values: { type: 'array', items: bindingParam },
+    },
+    templates: {
+      type: 'map',
+      description: 'Reusable templates, like TriggerTemplate',
+      keys: str('Template name'),
+      values: template,
+    },
+    routes: { type: 'array', items: route, minItems: 1 },
+  },
+  required: ['apiVersion', 'routes'],
+};
+
+export const ROUTES_SCHEMA_ID = 'https://github.com/tekton-gateway/tekton-gateway/routes.schema.json';
