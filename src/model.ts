@@ -307,7 +307,13 @@ export interface Processed {
 }
 
 export type WebhookResult =
-  | { readonly kind: 'rejected'; readonly rejection: Rejection; readonly route: Route | undefined }
+  | {
+      readonly kind: 'rejected';
+      readonly rejection: Rejection;
+      readonly route: Route | undefined;
+      /** The delivery id when the sender gave one, else a new UUID: every answer carries an id to search logs by. */
+      readonly eventId: string;
+    }
   | ({ readonly kind: 'processed' } & Processed);
 
 // ---------------------------------------------------------------------------------------------------

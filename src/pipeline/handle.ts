@@ -1,0 +1,234 @@
+// The whole flow for one webhook, top to bottom (contract §3–§6):
+//   size → content type → verify → parse → for each trigger: intercept → bind → render → create → outcome.
+// Pure except for what it is handed in `io` (the create call, the clock, ids, secrets), so `serve`,
+// `serve --dry-run` and `render` run the same code.
+import type {
+  Config,
+  CreateResult,
+  Delivery,
+  FailureKind,
+  JsonObject,
+  PipelineIO,
+  Rejection,
+  ResourceRef,
+  Route,
+  Trigger,
+  TriggerOutcome,
+  WebhookResult,
+} from '../model.js';
+import { resolveParams } from './bind.js';
+import { canonicalHeaders } from './canonical-header.js';
+import { intercept } from './intercept.js';
+import { deterministicUid } from './names.js';
+import { checkContentType, parseBody } from './parse.js';
+import { dedupeKey, deliveryId, eventType } from './provider.js';
+import { renderResources, resourceRef, type RenderedResource } from './render.js';
+import { verifySignature } from './verify/index.js';
+
+export async function handleWebhook(
+  config: Config,
+  route: Route,
+  delivery: Delivery,
+  io: PipelineIO,
+): Promise<WebhookResult> {
+  const eventId = deliveryId(route, delivery.headers) ?? io.randomUUID();
+  const reject = (kind: Rejection['kind'], message: string): WebhookResult => ({
+    kind: 'rejected',
+    route,
+    eventId,
+    rejection: { kind, message },
+  });
+  if (delivery.body.length > config.gateway.maxBodyBytes) {
+    return reject(
+      'too-large',
+      `the body is larger than gateway.maxBodyBytes (${config.gateway.maxBodyBytes} bytes)`,
+    );
+  }
+  const contentType = checkContentType(delivery.headers);
+  if (!contentType.ok) return reject('content-type', contentType.message);
+  if (!io.skipVerify) {
+    const secrets = route.secretRefs.map(io.secrets).filter((s): s is Buffer => s !== undefined);
+    const verified = verifySignature(route, delivery, secrets, io.now());
+    if (!verified.ok) return reject('signature', verified.message);
+  }
+  const parsed = parseBody(delivery.body);
+  if (!parsed.ok) return reject('body', parsed.message);
+
+  const event = eventType(route, delivery.headers);
+  const flow: Flow = {
+    config,
+    route,
+    io,
+    body: parsed.value,
+    event,
+    eventId,
+    key: dedupeKey(route, delivery.headers, delivery.body),
+    header: canonicalHeaders(delivery.headers),
+    requestURL: delivery.requestURL,
+  };
+  // Triggers run concurrently; the answer waits for all of them, but never past the request deadline.
+  const triggers = await Promise.all(route.triggers.map((t) => withDeadline(t, runTrigger(flow, t), io)));
+  return { kind: 'processed', eventId: flow.eventId, route, event, triggers };
+}
+
+interface Flow {
+  readonly config: Config;
+  readonly route: Route;
+  readonly io: PipelineIO;
+  readonly body: JsonObject;
+  readonly event: string | undefined;
+  readonly eventId: string;
+  readonly key: string | undefined;
+  readonly header: Readonly<Record<string, readonly string[]>>;
+  readonly requestURL: string;
+}
+
+async function runTrigger(flow: Flow, trigger: Trigger): Promise<TriggerOutcome> {
+  const { io, route } = flow;
+  const name = trigger.name;
+  const trace = io.trace;
+  const intercepted = intercept(
+    trigger,
+    flow.event,
+    {
+      body: flow.body,
+      header: flow.header,
+      requestURL: flow.requestURL,
+      extensions: {},
+      secrets: io.secrets,
+    },
+    trace,
+  );
+  if (intercepted.kind === 'skip') return { name, outcome: 'skipped', reason: intercepted.reason };
+  if (intercepted.kind === 'error') return failed(name, 'cel', intercepted.reason);
+
+  const joinedHeader: Record<string, string> = {};
+  for (const [k, v] of Object.entries(flow.header)) joinedHeader[k] = v.join(',');
+  const bound = resolveParams(
+    trigger.bindings,
+    trigger.template,
+    { body: flow.body, header: joinedHeader, extensions: intercepted.extensions, eventId: flow.eventId },
+    trace,
+    name,
+  );
+  if (!bound.ok) return failed(name, bound.kind, bound.reason);
+
+  const resources = renderResources(trigger.template, bound.params, {
+    gatewayName: flow.config.gateway.name,
+    routePath: route.path,
+    triggerName: name,
+    namespace: trigger.namespace ?? route.namespace ?? flow.config.gateway.namespace,
+    eventId: flow.eventId,
+    dedupeKey: flow.key,
+    uid: flow.key === undefined ? io.randomUUID() : deterministicUid(flow.key, route.path, name),
+    kinds: flow.config.gateway.kinds,
+  });
+  if (io.create === undefined) return { name, outcome: 'rendered', objects: resources.map((r) => r.object) };
+  return createAll(flow, trigger, resources, io.create);
+}
+
+/**
+ * Creates the trigger's objects in template order and stops at the first failure, as Tekton does. Objects
+ * with deterministic names that already exist count as done, so a redelivery completes what a failed
+ * delivery left missing without duplicating what exists.
+ */
+async function createAll(
+  flow: Flow,
+  trigger: Trigger,
+  resources: readonly RenderedResource[],
+  create: NonNullable<PipelineIO['create']>,
+): Promise<TriggerOutcome> {
+  const { io, route } = flow;
+  const name = trigger.name;
+  const done: ResourceRef[] = [];
+  const returned: JsonObject[] = [];
+  let createdAny = false;
+  const serviceAccount = trigger.serviceAccountName ?? route.serviceAccountName;
+  for (const resource of resources) {
+    const result: CreateResult = await create({
+      object: resource.object,
+      group: resource.group,
+      version: resource.version,
+      plural: resource.plural,
+      namespace: resource.namespace,
+      impersonate: serviceAccount
+        ? `system:serviceaccount:${resource.namespace}:${serviceAccount}`
+        : undefined,
+      dryRun: io.serverDryRun,
+      deadline: io.deadline,
+    });
+    const ref = resourceRef(resource.object);
+    switch (result.kind) {
+      case 'created':
+        createdAny = true;
+        returned.push(result.object);
+        done.push(resourceRef({ ...resource.object, ...result.object }));
+        break;
+      case 'exists':
+        if (resource.naming === 'deterministic') {
+          done.push(ref);
+          break;
+        }
+        return failed(
+          name,
+          'cluster-refused',
+          `${describe(ref)} already exists: the template gives a fixed metadata.name, so every delivery names the same object (use metadata.generateName)`,
+          done,
+        );
+      case 'refused':
+        return failed(
+          name,
+          'cluster-refused',
+          `the cluster refused ${describe(ref)} (HTTP ${result.code}): ${result.message}`,
+          done,
+        );
+      case 'unavailable':
+        return failed(
+          name,
+          'cluster-unavailable',
+          `the cluster could not create ${describe(ref)}: ${result.message}`,
+          done,
+          result.retryAfterSeconds,
+        );
+    }
+  }
+  if (io.serverDryRun) return { name, outcome: 'rendered', objects: returned };
+  return { name, outcome: createdAny ? 'created' : 'duplicate', resources: done };
+}
+
+function describe(ref: ResourceRef): string {
+  return `${ref.kind} ${ref.namespace}/${ref.name || '(generateName)'}`;
+}
+
+function failed(
+  name: string,
+  failure: FailureKind,
+  reason: string,
+  resources: readonly ResourceRef[] = [],
+  retryAfterSeconds?: number,
+): TriggerOutcome {
+  return { name, outcome: 'failed', failure, reason, resources, retryAfterSeconds };
+}
+
+/**
+ * Work not finished by the deadline counts as failed and retryable: the sender redelivers, and the
+ * deterministic names make the redelivery safe even if the abandoned create lands later.
+ */
+function withDeadline(
+  trigger: Trigger,
+  work: Promise<TriggerOutcome>,
+  io: PipelineIO,
+): Promise<TriggerOutcome> {
+  const left = io.deadline - io.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<TriggerOutcome>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve(
+          failed(trigger.name, 'timeout', 'not finished within gateway.requestTimeoutMs; redeliver to retry'),
+        ),
+      Math.max(0, left),
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
