@@ -190,7 +190,7 @@ function celToJson(v: CelValue, strict: boolean): JsonValue {
     }
     return out;
   }
-  if (isCelType(v)) return v.toString();
+  if (isCelType(v)) return v.name;
   const type = typeName(v);
   if (type === 'google.protobuf.Timestamp') return protoTime(v, 'timestamp');
   if (type === 'google.protobuf.Duration') return protoTime(v, 'duration');
