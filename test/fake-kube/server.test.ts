@@ -86,6 +86,7 @@ describe('generateName', () => {
     expect((await post(server, run({ generateName: 'build-' }))).json().metadata.name).toBe('build-bbbbb');
     const answer = await post(server, run({ generateName: 'build-' }));
     expect(answer.status).toBe(409);
+    expect(answer.headers.get('retry-after')).toBe('1');
     expect(answer.text).toBe(
       '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pipelineruns.tekton.dev \\"build-bbbbb\\" already exists, the server was not able to generate a unique name for the object","reason":"AlreadyExists","details":{"name":"build-bbbbb","group":"tekton.dev","kind":"pipelineruns","retryAfterSeconds":1},"code":409}',
     );
@@ -339,7 +340,9 @@ describe('faults', () => {
       '7',
     ]);
     server.setFaults({ errorRate: 1, status: 429, retryAfter: 7, statusJson: true });
-    const status = (await post(server, run({ name: 'a' }))).json();
+    const json = await post(server, run({ name: 'a' }));
+    expect(json.headers.get('retry-after')).toBe('7');
+    const status = json.json();
     expect(status).toMatchObject({ reason: 'TooManyRequests', details: { retryAfterSeconds: 7 }, code: 429 });
   });
 

@@ -188,13 +188,14 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     if (code === 429) {
       // max-in-flight always says 1; priority-and-fairness computes it. Either way the header is there.
       const retryAfter = faults.retryAfter ?? 1;
-      const headers = { 'Retry-After': String(retryAfter) };
-      if (faults.statusJson) return { code, body: { ...S.tooManyRequests(retryAfter) }, headers };
-      return { code, body: 'Too many requests, please try again later.\n', headers };
+      if (faults.statusJson) return json(S.tooManyRequests(retryAfter));
+      return {
+        code,
+        body: 'Too many requests, please try again later.\n',
+        headers: { 'Retry-After': String(retryAfter) },
+      };
     }
-    const headers: Record<string, string> =
-      faults.retryAfter === undefined ? {} : { 'Retry-After': String(faults.retryAfter) };
-    return { code, body: { ...S.serverError(code, faults.retryAfter) }, headers };
+    return json(S.serverError(code, faults.retryAfter));
   }
 
   function handle(request: RecordedRequest): Answer | 'reset' {
@@ -453,8 +454,14 @@ function notFoundPage(): Answer {
   return { code: 404, body: '404 page not found\n' };
 }
 
+/** Like responsewriters.ErrorNegotiated, which turns details.retryAfterSeconds into a Retry-After header. */
 function json(status: S.Status): Answer {
-  return { code: status.code, body: { ...status } };
+  const retryAfter = status.details?.retryAfterSeconds;
+  return {
+    code: status.code,
+    body: { ...status },
+    headers: retryAfter ? { 'Retry-After': String(retryAfter) } : {},
+  };
 }
 
 function matches(pattern: string, value: string): boolean {
