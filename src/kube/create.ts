@@ -1,0 +1,392 @@
+// The gateway's one door to the Kubernetes API (contract §6): find the cluster, create one rendered object,
+// and turn whatever the API or the network answered into a CreateResult value. This is the only file that
+// imports @kubernetes/client-node, so the move to client-node 2.x (which needs Node 22) touches nothing else.
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ApiException,
+  CustomObjectsApi,
+  KubeConfig,
+  Observable,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import type { CreateFn, CreateRequest, CreateResult, JsonObject } from '../model.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Finding the cluster
+
+/** Where Kubernetes mounts a pod's service-account credentials. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** A loaded cluster configuration; `source`, `location` and `server` are for the start-up log line. */
+export interface Cluster {
+  readonly source: 'kubeconfig' | 'in-cluster';
+  /** The kubeconfig file(s), or the service-account directory. */
+  readonly location: string;
+  readonly server: string;
+  readonly kubeConfig: KubeConfig;
+}
+
+export type ClusterConfigResult = { ok: true; cluster: Cluster } | { ok: false; message: string };
+
+/**
+ * $KUBECONFIG (its files merged, the first current-context winning, as kubectl does), else the pod's
+ * service account (token file present and KUBERNETES_SERVICE_HOST/PORT set), else ~/.kube/config.
+ * An explicit KUBECONFIG wins over the pod's own account, as in kubectl and controller-runtime, so a
+ * gateway can be pointed at another cluster than the one it runs in. `env`, `homeDir` and
+ * `serviceAccountDir` are parameters so tests need no real home directory or pod.
+ */
+export function loadCluster(
+  env: NodeJS.ProcessEnv = process.env,
+  homeDir: string = os.homedir(),
+  serviceAccountDir: string = SERVICE_ACCOUNT_DIR,
+): ClusterConfigResult {
+  const kubeconfig = env['KUBECONFIG'];
+  if (kubeconfig) {
+    const files = kubeconfig.split(path.delimiter).filter((file) => file !== '');
+    return fromKubeconfigFiles(files, `KUBECONFIG=${kubeconfig}`);
+  }
+  const tokenFile = path.join(serviceAccountDir, 'token');
+  const host = env['KUBERNETES_SERVICE_HOST'];
+  const port = env['KUBERNETES_SERVICE_PORT'];
+  if (host && port && fs.existsSync(tokenFile)) return fromServiceAccount(serviceAccountDir, host, port);
+  const homeConfig = path.join(homeDir, '.kube', 'config');
+  if (fs.existsSync(homeConfig)) return fromKubeconfigFiles([homeConfig], homeConfig);
+  return {
+    ok: false,
+    message:
+      `no Kubernetes cluster configuration found: not running in a cluster (no ${tokenFile} with ` +
+      `KUBERNETES_SERVICE_HOST/PORT), KUBECONFIG is not set, and ${homeConfig} does not exist. ` +
+      'Run inside a cluster, set KUBECONFIG, or use --dry-run.',
+  };
+}
+
+function fromKubeconfigFiles(files: readonly string[], where: string): ClusterConfigResult {
+  const kubeConfig = new KubeConfig();
+  try {
+    files.forEach((file, index) => {
+      if (index === 0) return kubeConfig.loadFromFile(file);
+      const more = new KubeConfig();
+      more.loadFromFile(file);
+      kubeConfig.mergeConfig(more, Boolean(kubeConfig.currentContext));
+    });
+  } catch (error) {
+    return { ok: false, message: `cannot load kubeconfig (${where}): ${errorText(error)}` };
+  }
+  return checked(kubeConfig, 'kubeconfig', files.join(path.delimiter));
+}
+
+/** Like client-node's loadFromCluster, but reading the environment and directory it is given. */
+function fromServiceAccount(dir: string, host: string, port: string): ClusterConfigResult {
+  // The API server speaks plain HTTP only on these ports (same rule as client-go and client-node).
+  const scheme = ['80', '8080', '8001'].includes(port) ? 'http' : 'https';
+  const server = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    // client-node refuses plain http unless TLS verification is "skipped"; there is no TLS to verify then.
+    clusters: [
+      { name: 'in-cluster', server, caFile: path.join(dir, 'ca.crt'), skipTLSVerify: scheme === 'http' },
+    ],
+    // The `tokenFile` auth provider re-reads the projected token every 60 s, so rotation is picked up.
+    users: [
+      {
+        name: 'in-cluster',
+        authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } },
+      },
+    ],
+    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'in-cluster' }],
+    currentContext: 'in-cluster',
+  });
+  return checked(kubeConfig, 'in-cluster', dir);
+}
+
+/** Problems that would otherwise surface only on the first webhook, reported at start-up instead. */
+function checked(kubeConfig: KubeConfig, source: Cluster['source'], location: string): ClusterConfigResult {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) {
+    const context = kubeConfig.getCurrentContext() || '(none)';
+    return { ok: false, message: `${location}: current-context ${context} names no cluster` };
+  }
+  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
+    return {
+      ok: false,
+      message: `${location}: server ${cluster.server} is plain HTTP; client-node allows that only with insecure-skip-tls-verify`,
+    };
+  }
+  try {
+    tlsMaterial(kubeConfig);
+  } catch (error) {
+    return { ok: false, message: `${location}: ${errorText(error)}` };
+  }
+  return { ok: true, cluster: { source, location, server: cluster.server, kubeConfig } };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Creating objects
+
+export interface CreateOptions {
+  /** `metadata.managedFields[].manager` of what we create; the API allows at most 128 characters. */
+  fieldManager?: string;
+  /** Called once per HTTP attempt (kube_requests_total / kube_request_duration_seconds). */
+  onRequest?: (event: { verb: 'create'; code: number | 'error'; seconds: number }) => void;
+  /** Source of backoff jitter in [0, 1); tests pass a fixed one. */
+  random?: () => number;
+  /** Time kept back before `request.deadline` so the webhook answer still goes out in time. */
+  marginMs?: number;
+}
+
+// Backoff between attempts: 100 ms doubling to at most 2 s, each wait drawn from [½, 1] of that
+// ("equal jitter"), so replicas retrying the same outage spread out but never retry at once.
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 2_000;
+/** No attempt is started with less time than this left: it could not finish, and its outcome would be lost. */
+const MIN_ATTEMPT_MS = 200;
+const DEFAULT_MARGIN_MS = 100;
+/** The gateway's rate of new runs is small; the cap bounds sockets during a webhook storm. */
+const MAX_SOCKETS = 50;
+
+/** What one attempt came to: a final result, or a failure worth retrying while time remains. */
+type Attempt =
+  | { readonly final: CreateResult }
+  | { readonly transient: string; readonly retryAfterSeconds: number | undefined };
+
+export function makeCreate(cluster: Cluster, options: CreateOptions = {}): CreateFn & { close(): void } {
+  const kubeConfig = cluster.kubeConfig;
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  // client-node 1.x builds a new Agent (and so a new TLS connection) for every request (#2893, fixed only
+  // in 2.0); one keep-alive agent, set by the per-call middleware below, reuses connections instead.
+  const agent = sharedAgent(kubeConfig);
+  const closing = new AbortController();
+  const fieldManager = options.fieldManager ?? 'tekton-gateway';
+  const random = options.random ?? Math.random;
+  const marginMs = options.marginMs ?? DEFAULT_MARGIN_MS;
+
+  async function attempt(request: CreateRequest, timeoutMs: number): Promise<Attempt> {
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), closing.signal]);
+    // ONE middleware doing everything: with two, the generated client's `middleware.reverse()` (which
+    // mutates the array) would flip their order on every call. Per-call middleware of the object-param
+    // API must return client-node's Observable; a Promise fails with "toPromise is not a function".
+    const middleware: ObservableMiddleware = {
+      pre(context: RequestContext) {
+        // Authentication ran before this, so the bearer token and client certificate are already set.
+        if (agent) context.setAgent(agent);
+        context.setSignal(signal);
+        if (request.impersonate) context.setHeaderParam('Impersonate-User', request.impersonate);
+        return new Observable(Promise.resolve(context));
+      },
+      post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+    };
+    const started = performance.now();
+    const report = (code: number | 'error') =>
+      options.onRequest?.({ verb: 'create', code, seconds: (performance.now() - started) / 1000 });
+    try {
+      const response = await api.createNamespacedCustomObjectWithHttpInfo(
+        {
+          group: request.group,
+          version: request.version,
+          namespace: request.namespace,
+          plural: request.plural,
+          body: request.object,
+          dryRun: request.dryRun ? 'All' : undefined,
+          fieldManager,
+          // Tekton's CRDs have structural schemas since v0.70: the API server silently prunes unknown fields
+          // under the default `Warn`. `Strict` turns a typo or a v1beta1-only field in a template into a 400
+          // the user sees, instead of a run that quietly ignores part of its spec.
+          fieldValidation: 'Strict',
+        },
+        { middleware: [middleware], middlewareMergeStrategy: 'append' },
+      );
+      report(response.httpStatusCode);
+      const object: unknown = response.data;
+      return { final: { kind: 'created', object: isObject(object) ? object : {} } };
+    } catch (error) {
+      if (error instanceof ApiException) {
+        report(error.code);
+        return fromStatus(error, request);
+      }
+      report('error');
+      if (closing.signal.aborted) {
+        return { final: unavailable('the Kubernetes client was closed', undefined) };
+      }
+      const name = error instanceof Error ? error.name : '';
+      if (name === 'AbortError') {
+        return { transient: 'the Kubernetes API did not answer in time', retryAfterSeconds: undefined };
+      }
+      if (name === 'FetchError') {
+        return {
+          transient: `cannot reach the Kubernetes API: ${errorText(error)}`,
+          retryAfterSeconds: undefined,
+        };
+      }
+      // Not the API and not the network: e.g. an unreadable token file or a failing exec credential plugin.
+      return {
+        final: unavailable(`cannot send the request to the Kubernetes API: ${errorText(error)}`, undefined),
+      };
+    }
+  }
+
+  async function create(request: CreateRequest): Promise<CreateResult> {
+    const stopAt = request.deadline - marginMs;
+    let attempts = 0;
+    let last: { transient: string; retryAfterSeconds: number | undefined } | undefined;
+    let retryAfterSeconds: number | undefined;
+    const giveUp = () => {
+      const what = last
+        ? `${last.transient} (${plural(attempts, 'attempt')})`
+        : 'no time left before the deadline';
+      return unavailable(what, retryAfterSeconds);
+    };
+    for (;;) {
+      if (closing.signal.aborted) return unavailable('the Kubernetes client was closed', undefined);
+      const timeLeft = stopAt - Date.now();
+      if (timeLeft <= 0) return giveUp();
+      attempts++;
+      // Each attempt may use all the time that is left: a slow but successful create beats a retry.
+      const outcome = await attempt(request, timeLeft);
+      if ('final' in outcome) return outcome.final;
+      last = outcome;
+      if (outcome.retryAfterSeconds !== undefined) retryAfterSeconds = outcome.retryAfterSeconds;
+      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1));
+      const waitMs = outcome.retryAfterSeconds
+        ? outcome.retryAfterSeconds * 1000
+        : ceiling / 2 + (ceiling / 2) * random();
+      // When the API's Retry-After (or our backoff) reaches past the deadline, waiting cannot help: answer
+      // now and let the sender redeliver, which is safe (contract §6).
+      if (waitMs + MIN_ATTEMPT_MS > stopAt - Date.now()) return giveUp();
+      try {
+        await sleep(waitMs, undefined, { signal: closing.signal });
+      } catch {
+        return unavailable('the Kubernetes client was closed', undefined);
+      }
+    }
+  }
+
+  return Object.assign(create, {
+    close() {
+      closing.abort();
+      agent?.destroy();
+    },
+  });
+}
+
+/** Maps a non-2xx answer: refusals are final, 429 and 500/502/503/504 are worth another try. */
+function fromStatus(error: ApiException<unknown>, request: CreateRequest): Attempt {
+  const code = error.code;
+  const status = parseStatus(error.body);
+  const message = status.message ?? (http.STATUS_CODES[code] || `HTTP ${code}`);
+  const retryAfterSeconds = parseRetryAfter(error.headers['retry-after']) ?? status.retryAfterSeconds;
+  if (code === 429 || code === 500 || code === 502 || code === 503 || code === 504) {
+    return { transient: `the Kubernetes API answered ${code}: ${message}`, retryAfterSeconds };
+  }
+  if (code === 409 && status.reason === 'AlreadyExists' && hasFixedName(request.object)) {
+    return { final: { kind: 'exists' } };
+  }
+  // A 409 here is generateName exhaustion or a conflict other than our fixed name: a refusal like any 4xx.
+  if (code >= 400 && code < 500) return { final: { kind: 'refused', code, message } };
+  return { final: unavailable(`the Kubernetes API answered ${code}: ${message}`, retryAfterSeconds) };
+}
+
+interface StatusFields {
+  readonly message: string | undefined;
+  readonly reason: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+}
+
+/**
+ * client-node 1.4 hands over the raw response text (undefined for 401). It is a Status object for most
+ * errors, but plain text for 429 from priority-and-fairness and for `404 page not found`. The exception's
+ * own message is never used: it embeds every response header.
+ */
+function parseStatus(body: unknown): StatusFields {
+  const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : undefined;
+  if (text === undefined || text.trim() === '') {
+    return { message: undefined, reason: undefined, retryAfterSeconds: undefined };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { message: text.trim(), reason: undefined, retryAfterSeconds: undefined };
+  }
+  if (!isObject(parsed)) return { message: text.trim(), reason: undefined, retryAfterSeconds: undefined };
+  const details = isObject(parsed['details']) ? parsed['details'] : {};
+  const retry = details['retryAfterSeconds'];
+  return {
+    message: typeof parsed['message'] === 'string' ? parsed['message'] : text.trim(),
+    reason: typeof parsed['reason'] === 'string' ? parsed['reason'] : undefined,
+    retryAfterSeconds: typeof retry === 'number' && retry > 0 ? retry : undefined,
+  };
+}
+
+/** Retry-After in seconds; the HTTP-date form is accepted too, though the API server sends seconds. */
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function hasFixedName(object: JsonObject): boolean {
+  const metadata = object['metadata'];
+  return isObject(metadata) && typeof metadata['name'] === 'string' && metadata['name'] !== '';
+}
+
+function unavailable(message: string, retryAfterSeconds: number | undefined): CreateResult {
+  return { kind: 'unavailable', message, retryAfterSeconds };
+}
+
+/** One keep-alive agent with the same TLS material client-node would put on its per-request agents. */
+function sharedAgent(kubeConfig: KubeConfig): http.Agent | undefined {
+  const cluster = kubeConfig.getCurrentCluster();
+  // With a proxy, client-node builds a proxy agent itself; replacing it would bypass the proxy.
+  if (!cluster || cluster.proxyUrl) return undefined;
+  if (cluster.server.startsWith('http:')) return new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  return new https.Agent({
+    keepAlive: true,
+    maxSockets: MAX_SOCKETS,
+    ...tlsMaterial(kubeConfig),
+    ...(cluster.skipTLSVerify ? { rejectUnauthorized: false } : {}),
+    ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+  });
+}
+
+/** CA and client certificate from files or inline data. Read once: a rotated cluster CA needs a restart. */
+function tlsMaterial(kubeConfig: KubeConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const cluster = kubeConfig.getCurrentCluster();
+  const user = kubeConfig.getCurrentUser();
+  const ca = pem('certificate-authority', cluster?.caFile, cluster?.caData);
+  const cert = pem('client-certificate', user?.certFile, user?.certData);
+  const key = pem('client-key', user?.keyFile, user?.keyData);
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+}
+
+function pem(what: string, file: string | undefined, data: string | undefined): Buffer | undefined {
+  if (file) {
+    try {
+      return fs.readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read ${what} ${file}`, { cause: error });
+    }
+  }
+  return data ? Buffer.from(data, 'base64') : undefined;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return error.message + cause;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
