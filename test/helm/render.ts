@@ -119,10 +119,13 @@ export function buildRenderer(): string {
   return binary;
 }
 
-export type RenderResult = { ok: true; rendered: Rendered } | { ok: false; error: string };
+/** The renderer's own output: templates rendered to text, before any YAML parsing. */
+export type RawRendered = Omit<Rendered, 'objects'>;
 
-/** Renders; a template error (fail, required, a bad function call) comes back as { ok: false, error }. */
-export function tryRender(options: RenderOptions = {}): RenderResult {
+export type Result<T> = { ok: true; rendered: T } | { ok: false; error: string };
+
+/** Runs the renderer; a template error (fail, required, a bad call) comes back as { ok: false, error }. */
+export function runRenderer(options: RenderOptions = {}): Result<RawRendered> {
   const binary = buildRenderer();
   const args = [
     '-chart',
@@ -150,10 +153,16 @@ export function tryRender(options: RenderOptions = {}): RenderResult {
     const run = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (run.error) throw run.error;
     if (run.status !== 0) return { ok: false, error: run.stderr };
-    return { ok: true, rendered: parseOutput(run.stdout) };
+    return { ok: true, rendered: JSON.parse(run.stdout) as RawRendered };
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Renders and parses every manifest into Kubernetes objects. */
+export function tryRender(options: RenderOptions = {}): Result<Rendered> {
+  const result = runRenderer(options);
+  return result.ok ? { ok: true, rendered: parseObjects(result.rendered) } : result;
 }
 
 export function render(options: RenderOptions = {}): Rendered {
@@ -162,8 +171,7 @@ export function render(options: RenderOptions = {}): Rendered {
   return result.rendered;
 }
 
-function parseOutput(stdout: string): Rendered {
-  const raw = JSON.parse(stdout) as { values: Record<string, unknown>; manifests: Manifest[]; notes: string };
+function parseObjects(raw: RawRendered): Rendered {
   const objects: K8sObject[] = [];
   for (const manifest of raw.manifests) {
     // YAML 1.1, as the API server's decoder reads it: an unquoted `on` or `yes` is a boolean there.
@@ -183,5 +191,5 @@ function parseOutput(stdout: string): Rendered {
       objects.push(value as K8sObject);
     }
   }
-  return { values: raw.values, manifests: raw.manifests, objects, notes: raw.notes };
+  return { ...raw, objects };
 }
