@@ -89,6 +89,9 @@ export function parseArgs(
     const value = values[flag.name];
     if (flag.required && value === undefined)
       throw new UsageError(`--${flag.name} ${flag.value ?? ''} is required`.trim());
+    if (flag.integer && typeof value === 'string' && !/^\d+$/.test(value)) {
+      throw new UsageError(`--${flag.name} must be a whole number, got "${value}"`);
+    }
     if (flag.choices && typeof value === 'string' && !flag.choices.includes(value)) {
       throw new UsageError(`--${flag.name} must be one of ${flag.choices.join(', ')}, got "${value}"`);
     }

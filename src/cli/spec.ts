@@ -15,6 +15,8 @@ export interface FlagSpec {
   readonly choices?: readonly string[];
   readonly repeatable?: boolean;
   readonly required?: boolean;
+  /** The value must be a whole number (ports, seconds); checked by the parser. */
+  readonly integer?: boolean;
   readonly help: string;
 }
 
@@ -39,10 +41,18 @@ export const SERVE: CommandSpec = {
   summary: 'Serve webhooks: match routes, verify, filter, bind, render and create runs.',
   flags: [
     routesFlag,
-    { name: 'port', value: 'N', env: 'PORT', default: '8080', help: 'webhook port (also /healthz, /readyz)' },
+    {
+      name: 'port',
+      value: 'N',
+      integer: true,
+      env: 'PORT',
+      default: '8080',
+      help: 'webhook port (also /healthz, /readyz)',
+    },
     {
       name: 'admin-port',
       value: 'N',
+      integer: true,
       env: 'ADMIN_PORT',
       default: '9090',
       help: 'admin port: /metrics, /routes, /healthz, /readyz',
@@ -74,6 +84,7 @@ export const SERVE: CommandSpec = {
     {
       name: 'drain-delay',
       value: 'SECONDS',
+      integer: true,
       env: 'DRAIN_DELAY_SECONDS',
       default: '5',
       help: 'on SIGTERM, keep serving this long with /readyz at 503 so endpoints can update',
@@ -81,6 +92,7 @@ export const SERVE: CommandSpec = {
     {
       name: 'shutdown-timeout',
       value: 'SECONDS',
+      integer: true,
       env: 'SHUTDOWN_TIMEOUT_SECONDS',
       default: '25',
       help: 'on SIGTERM, exit 1 if in-flight requests have not finished by then',
