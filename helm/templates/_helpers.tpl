@@ -78,7 +78,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{/*
-What the routes need from the cluster, as JSON: {namespaces, impersonate ("ns/sa"), secrets}.
+What the routes need from the cluster, as JSON: {namespaces, impersonate ("ns/sa"), secrets, secretKeys}
+(secretKeys: the keys inline routes read from each Secret, for NOTES.txt).
 
 With inline routes the chart reads them and resolves each rendered object's namespace the way the gateway
 does (contract §6: template metadata.namespace, else trigger, route, gateway.namespace, else "default"), so
@@ -90,6 +91,7 @@ that account. The explicit lists in values are added; with a routesConfigMap the
 {{- $namespaces := list -}}
 {{- $impersonate := list -}}
 {{- $secrets := list -}}
+{{- $secretKeys := dict -}}
 {{- $routesKnown := false -}}
 {{- if not .Values.routesConfigMap.name -}}
 {{- $doc := required "set routes (e.g. --set-file routes=routes.yaml) or routesConfigMap.name" .Values.routes -}}
@@ -106,7 +108,10 @@ that account. The explicit lists in values are added; with a routesConfigMap the
 {{- $refs := $route.secretRef | default list -}}
 {{- if kindIs "map" $refs -}}{{- $refs = list $refs -}}{{- end -}}
 {{- range $ref := $refs -}}
-{{- if $ref.secretName -}}{{- $secrets = append $secrets $ref.secretName -}}{{- end -}}
+{{- if $ref.secretName -}}
+{{- $secrets = append $secrets $ref.secretName -}}
+{{- $_ := set $secretKeys $ref.secretName (append (get $secretKeys $ref.secretName | default list) $ref.secretKey | uniq) -}}
+{{- end -}}
 {{- end -}}
 {{- range $trigger := $route.triggers | default list -}}
 {{- $namespace := $trigger.namespace | default $route.namespace | default $gatewayNamespace -}}
@@ -133,7 +138,7 @@ that account. The explicit lists in values are added; with a routesConfigMap the
 {{- end -}}
 {{- range .Values.secrets -}}{{- $secrets = append $secrets . -}}{{- end -}}
 {{- range $name, $_ := .Values.createSecrets -}}{{- $secrets = append $secrets $name -}}{{- end -}}
-{{- dict "namespaces" ($namespaces | uniq | sortAlpha) "impersonate" ($impersonate | uniq | sortAlpha) "secrets" ($secrets | uniq | sortAlpha) | toJson -}}
+{{- dict "namespaces" ($namespaces | uniq | sortAlpha) "impersonate" ($impersonate | uniq | sortAlpha) "secrets" ($secrets | uniq | sortAlpha) "secretKeys" $secretKeys | toJson -}}
 {{- end -}}
 
 {{/* A volume name for a Secret: a DNS label, so names with dots or too long get a hash instead. */}}

@@ -40,6 +40,8 @@ interface Expected {
   pdb: boolean;
   /** Namespaces with a RoleBinding to the create ClusterRole; 'cluster-wide' for a ClusterRoleBinding. */
   createIn: readonly string[] | 'cluster-wide' | 'no-rbac';
+  /** Rules added to the ClusterRole after the tekton.dev one. */
+  extraRules: readonly IPolicyRule[];
   /** Namespace → service accounts the gateway may impersonate there. */
   impersonate: Readonly<Record<string, readonly string[]>>;
   /** Secret names mounted under SECRETS_DIR. */
@@ -74,6 +76,7 @@ const defaults: Expected = {
   pdb: true,
   // The example routes set no namespace, so the gateway creates in "default" (contract §6).
   createIn: ['default'],
+  extraRules: [],
   impersonate: {},
   secrets: ['github-webhook'],
   createdSecrets: [],
@@ -97,7 +100,8 @@ const CASES: readonly ChartCase[] = [
     expected: {
       ...defaults,
       createIn: ['ci', 'staging'],
-      secrets: ['github-webhook', 'gitlab-webhook'],
+      extraRules: [{ apiGroups: ['builds.example.com'], resources: ['imagebuilds'], verbs: ['create'] }],
+      secrets: ['github-webhook', 'gitlab-webhook', 'webhooks.example.com'],
       routes: { configMap: 'tekton-gateway-routes', key: 'gateway-routes.yaml', renderedByChart: false },
     },
   },
@@ -287,6 +291,10 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
       expect(obj.metadata.labels?.['app.kubernetes.io/instance'], `${obj.kind}/${obj.metadata.name}`).toBe(
         'gw',
       );
+      const commonLabels = r.values.commonLabels as Record<string, string>;
+      expect(subset(commonLabels, obj.metadata.labels), `${obj.kind}/${obj.metadata.name} commonLabels`).toBe(
+        true,
+      );
       if (CLUSTER_SCOPED.has(obj.kind)) expect(obj.metadata.namespace).toBeUndefined();
       else
         expect(obj.metadata.namespace, `${obj.kind}/${obj.metadata.name} namespace`).toMatch(/^[a-z0-9-]+$/);
@@ -309,6 +317,7 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
     // No `get`: the gateway detects a redelivery from 409 AlreadyExists, never by reading runs back.
     expect(role.rules).toEqual([
       { apiGroups: ['tekton.dev'], resources: ['pipelineruns', 'taskruns'], verbs: ['create'] },
+      ...expected.extraRules,
     ]);
     const subject = {
       kind: 'ServiceAccount',
@@ -538,6 +547,12 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
     const podLabels = deployment.spec?.template.metadata?.labels;
     for (const pdb of pdbs) expect(subset(pdb.spec?.selector?.matchLabels, podLabels)).toBe(true);
     expect(subset(deployment.spec?.selector.matchLabels, podLabels)).toBe(true);
+    // podLabels go on the pods only: a selector is immutable, so it must not change with them.
+    expect(subset(r.values.podLabels as Record<string, string>, podLabels)).toBe(true);
+    expect(Object.keys(deployment.spec?.selector.matchLabels ?? {}).sort()).toEqual([
+      'app.kubernetes.io/instance',
+      'app.kubernetes.io/name',
+    ]);
     expect(deployment.metadata?.name).toBe(expected.fullname);
   });
 
@@ -608,12 +623,17 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
   });
 
   it('NOTES.txt renders with the webhook URL and the Secrets to create', () => {
+    if (expected === defaults)
+      expect(r.notes).toContain('create secret generic github-webhook --from-literal=token=<value>');
     expect(r.notes).toContain(
       expected.ingress
         ? `${expected.ingress.host}${expected.ingress.path}`
         : `${expected.fullname}.${RELEASE_NAMESPACE}.svc`,
     );
-    for (const secret of expected.secrets) expect(r.notes).toContain(secret);
+    for (const secret of expected.secrets) {
+      const created = expected.createdSecrets.includes(secret);
+      expect(r.notes).toContain(created ? `- ${secret}` : `create secret generic ${secret} --from-literal=`);
+    }
     expect(r.notes).not.toMatch(/<no value>|%!/);
   });
 });

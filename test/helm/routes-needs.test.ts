@@ -1,0 +1,108 @@
+// The chart works out from inline routes which namespaces the gateway creates in, which service accounts it
+// impersonates and which Secrets it reads (templates/_helpers.tpl, "tekton-gateway.plan"). This checks that
+// reading against the gateway's own: the routes.yaml stored in the rendered ConfigMap is loaded with the
+// gateway's loader, and the namespaces follow the same rule the pipeline applies when it creates
+// (src/pipeline/handle.ts and render.ts). Any drift between the two would mean 403s at run time.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1/PolicyRule';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadConfigBytes } from '../../src/config/load.js';
+import type { Config } from '../../src/model.js';
+import { type RenderOptions, REPO, type Rendered, render } from './render.js';
+
+interface Needs {
+  createIn: string[];
+  impersonate: Record<string, string[]>;
+  secrets: string[];
+}
+
+/** What the gateway will do with this config, by the pipeline's rules (contract §6). */
+function needsOf(config: Config): Needs {
+  const createIn = new Set<string>();
+  const impersonate: Record<string, Set<string>> = {};
+  const secrets = new Set<string>();
+  for (const route of config.routes) {
+    for (const ref of route.secretRefs) secrets.add(ref.secretName);
+    for (const trigger of route.triggers) {
+      const account = trigger.serviceAccountName ?? route.serviceAccountName;
+      const fallback = trigger.namespace ?? route.namespace ?? config.gateway.namespace;
+      for (const resource of trigger.template.resourcetemplates) {
+        const metadata = resource.metadata as { namespace?: unknown } | undefined;
+        const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : fallback;
+        if (account) (impersonate[namespace] ??= new Set()).add(account);
+        else createIn.add(namespace);
+      }
+    }
+  }
+  return {
+    createIn: [...createIn].sort(),
+    impersonate: Object.fromEntries(
+      Object.entries(impersonate).map(([ns, accounts]) => [ns, [...accounts].sort()]),
+    ),
+    secrets: [...secrets].sort(),
+  };
+}
+
+/** What the rendered chart grants and mounts. */
+function grantsOf(r: Rendered): Needs {
+  const bindings = r.objects.filter((o) => o.kind === 'RoleBinding') as unknown as IRoleBinding[];
+  const roles = r.objects.filter((o) => o.kind === 'Role');
+  const pod = (
+    r.objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: IPodSpec } } }
+  ).spec.template.spec;
+  return {
+    createIn: bindings
+      .filter((b) => b.roleRef.kind === 'ClusterRole')
+      .map((b) => b.metadata?.namespace ?? '')
+      .sort(),
+    impersonate: Object.fromEntries(
+      roles.map((role) => [
+        role.metadata.namespace ?? '',
+        [...((role.rules as IPolicyRule[])[0]?.resourceNames ?? [])].sort(),
+      ]),
+    ),
+    secrets: (pod.volumes ?? []).flatMap((v) => (v.secret?.secretName ? [v.secret.secretName] : [])).sort(),
+  };
+}
+
+/** routes from a values file, alone, so the file's other settings (extra namespaces, Secrets) stay out. */
+function routesOf(valuesFile: string): RenderOptions {
+  const values = parseYaml(readFileSync(path.join(REPO, valuesFile), 'utf8')) as { routes: unknown };
+  return { values: { routes: values.routes } };
+}
+
+const SOURCES: readonly { name: string; options: RenderOptions }[] = [
+  { name: 'the example in values.yaml', options: {} },
+  { name: "the repository's routes.yaml via --set-file", options: { setFiles: { routes: 'routes.yaml' } } },
+  {
+    name: 'helm/ci/impersonation-values.yaml (impersonation, literal namespaces)',
+    options: routesOf('helm/ci/impersonation-values.yaml'),
+  },
+  {
+    name: 'helm/ci/single-replica-values.yaml (routes written as YAML)',
+    options: routesOf('helm/ci/single-replica-values.yaml'),
+  },
+  {
+    name: 'test/helm/values/routes.yaml via --set-file',
+    options: { setFiles: { routes: 'test/helm/values/routes.yaml' } },
+  },
+];
+
+describe('chart RBAC and Secret mounts follow what the gateway does with the routes', () => {
+  it.each(SOURCES)('$name', ({ options }) => {
+    const r = render(options);
+    const configMap = r.objects.find((o) => o.kind === 'ConfigMap');
+    const text = (configMap?.data as Record<string, string> | undefined)?.['routes.yaml'] ?? '';
+    const loaded = loadConfigBytes(Buffer.from(text), 'routes.yaml');
+    if (!loaded.ok)
+      throw new Error(`the routes the chart stores do not load:\n${loaded.problems.join('\n')}`);
+    const needs = needsOf(loaded.config);
+    expect(needs.createIn.length + Object.keys(needs.impersonate).length).toBeGreaterThan(0);
+    expect(grantsOf(r)).toEqual(needs);
+  });
+});
