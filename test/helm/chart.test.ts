@@ -487,6 +487,13 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
     expect(containerPort(container, 'http')).toBe(Number(flagSpec('port')?.default));
     expect(containerPort(container, 'admin')).toBe(Number(flagSpec('admin-port')?.default));
     expect(container.image).toBe(expected.image);
+    expect(podSpec(r).enableServiceLinks).toBe(false);
+    // The API token is mounted only when the gateway talks to the cluster.
+    expect(podSpec(r).automountServiceAccountToken).toBe(!expected.dryRun);
+    expect(podSpec(r).serviceAccountName).toBe(expected.serviceAccount.name);
+    expect(ofKind(r, 'ServiceAccount').map((a) => a.metadata.name)).toEqual(
+      expected.serviceAccount.created ? [expected.serviceAccount.name] : [],
+    );
   });
 
   it('probes: liveness on /healthz and readiness on /readyz, on a container port', () => {
