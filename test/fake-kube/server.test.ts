@@ -365,6 +365,32 @@ describe('faults', () => {
     expect(server.objects().map((o) => (o['metadata'] as { name: string }).name)).toEqual(['a']);
   });
 
+  it("`choose` picks each request's fault: an error, a reset before handling, or after it", async () => {
+    const plan = [
+      { status: 500 as const },
+      { status: 429 as const, retryAfter: 9 },
+      { reset: 'before-handling' as const },
+      { reset: 'after-handling' as const },
+      undefined,
+      { reset: 'after-handling' as const },
+    ];
+    let next = 0;
+    const server = await fake({ faults: { choose: () => plan[next++] } });
+    const names = () => server.objects().map((o) => (o['metadata'] as { name: string }).name);
+    expect((await post(server, run({ name: 'a' }))).status).toBe(500);
+    const limited = await post(server, run({ name: 'a' }));
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '9']);
+    await expect(post(server, run({ name: 'a' }))).rejects.toThrow();
+    expect(names()).toEqual([]);
+    // Stored, but the 201 is lost; the next create of the same name is a 409, and a reset loses that too.
+    await expect(post(server, run({ name: 'a' }))).rejects.toThrow();
+    expect(names()).toEqual(['a']);
+    expect((await post(server, run({ name: 'a' }))).status).toBe(409);
+    await expect(post(server, run({ name: 'a' }))).rejects.toThrow();
+    expect(names()).toEqual(['a']);
+    expect(server.requests).toHaveLength(6);
+  });
+
   it('records every request, refused or not', async () => {
     const server = await fake();
     await post(server, run({ name: 'a' }), { query: '?fieldManager=me', token: null });

@@ -55,7 +55,24 @@ export interface Faults {
   readonly resetAfterStore?: boolean;
   /** How many requests the error and reset faults hit before switching off; unlimited when absent. */
   readonly times?: number;
+  /**
+   * Picks this request's fault, or none, before the rate-based faults above are rolled; for a chaos mix of
+   * kinds that one `status` cannot express. The caller sees every request, so it can count what it injected.
+   */
+  readonly choose?: (request: RecordedRequest) => Injection | undefined;
 }
+
+/**
+ * One injected fault: an error answer, or a connection destroyed before the request is handled or after
+ * (whatever the answer was, so a stored object's 201 and a 409 are lost alike).
+ */
+export type Injection =
+  | {
+      readonly status: 429 | 500 | 502 | 503 | 504;
+      readonly retryAfter?: number;
+      readonly statusJson?: boolean;
+    }
+  | { readonly reset: 'before-handling' | 'after-handling' };
 
 export interface FakeKubeOptions {
   readonly namespaces?: readonly string[];
@@ -163,12 +180,16 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   }
 
   function serve(request: RecordedRequest, res: http.ServerResponse): void {
-    if (!faults.resetAfterStore && rollFault(faults.resetRate)) {
+    const chosen = faults.choose?.(request);
+    if (
+      (chosen && 'reset' in chosen && chosen.reset === 'before-handling') ||
+      (!chosen && !faults.resetAfterStore && rollFault(faults.resetRate))
+    ) {
       res.socket?.destroy();
       return;
     }
-    const answer = handle(request);
-    if (answer === 'reset') {
+    const answer = handle(request, chosen);
+    if (answer === 'reset' || (chosen && 'reset' in chosen)) {
       res.socket?.destroy();
       return;
     }
@@ -182,24 +203,33 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     res.end(text);
   }
 
-  function injectedError(): Answer | undefined {
+  function injectedError(chosen: Injection | undefined): Answer | undefined {
+    if (chosen) return 'status' in chosen ? errorAnswer(chosen) : undefined;
     if (!rollFault(faults.errorRate)) return undefined;
-    const code = faults.status ?? 503;
+    return errorAnswer({
+      status: faults.status ?? 503,
+      retryAfter: faults.retryAfter,
+      statusJson: faults.statusJson,
+    });
+  }
+
+  function errorAnswer(fault: Extract<Injection, { status: number }>): Answer {
+    const code = fault.status;
     if (code === 429) {
       // max-in-flight always says 1; priority-and-fairness computes it. Either way the header is there.
-      const retryAfter = faults.retryAfter ?? 1;
-      if (faults.statusJson) return json(S.tooManyRequests(retryAfter));
+      const retryAfter = fault.retryAfter ?? 1;
+      if (fault.statusJson) return json(S.tooManyRequests(retryAfter));
       return {
         code,
         body: 'Too many requests, please try again later.\n',
         headers: { 'Retry-After': String(retryAfter) },
       };
     }
-    return json(S.serverError(code, faults.retryAfter));
+    return json(S.serverError(code, fault.retryAfter));
   }
 
-  function handle(request: RecordedRequest): Answer | 'reset' {
-    const fault = injectedError();
+  function handle(request: RecordedRequest, chosen: Injection | undefined): Answer | 'reset' {
+    const fault = injectedError(chosen);
     if (fault) return fault;
 
     // Authentication, then impersonation, then authorization: the apiserver's filter chain order.
@@ -277,7 +307,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
 
     const served = finish(object, request, { name, namespace, dryRun, apiVersion: `${group}/${version}` });
     if (!dryRun) store.set(key(resource, namespace, name), served);
-    if (faults.resetAfterStore && rollFault(faults.resetRate)) return 'reset';
+    if (!chosen && faults.resetAfterStore && rollFault(faults.resetRate)) return 'reset';
     const headers: Record<string, string> =
       warnings.length > 0 ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
     return { code: 201, body: served, headers };
