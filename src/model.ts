@@ -236,8 +236,12 @@ export interface CreateRequest {
  */
 export type CreateResult =
   | { readonly kind: 'created'; readonly object: JsonObject }
-  /** 409 AlreadyExists for the object's fixed name. */
-  | { readonly kind: 'exists' }
+  /**
+   * 409 AlreadyExists for the object's fixed name. `afterLostAttempt`: an earlier attempt of this same call
+   * may have stored the object before its answer was lost (connection reset, timeout, 5xx), so the object
+   * found may be this call's own.
+   */
+  | { readonly kind: 'exists'; readonly afterLostAttempt: boolean }
   /** A 4xx the cluster will keep answering (400, 401, 403, 404, 409 on generateName exhaustion, 422…). */
   | { readonly kind: 'refused'; readonly code: number; readonly message: string }
   /** Unreachable, timed out, or 429/5xx after retries. */

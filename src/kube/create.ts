@@ -151,10 +151,18 @@ const DEFAULT_MARGIN_MS = 100;
 /** The gateway's rate of new runs is small; the cap bounds sockets during a webhook storm. */
 const MAX_SOCKETS = 50;
 
-/** What one attempt came to: a final result, or a failure worth retrying while time remains. */
+/**
+ * What one attempt came to: a final result, or a failure worth retrying while time remains. `reachedApi`
+ * says whether the API may have acted on the request before the failure (a reset or timeout after sending,
+ * a 5xx), as opposed to a refused connection or a 429, which the API sends before handling anything.
+ */
 type Attempt =
   | { readonly final: CreateResult }
-  | { readonly transient: string; readonly retryAfterSeconds: number | undefined };
+  | {
+      readonly transient: string;
+      readonly retryAfterSeconds: number | undefined;
+      readonly reachedApi: boolean;
+    };
 
 export function makeCreate(cluster: Cluster, options: CreateOptions = {}): CreateFn & { close(): void } {
   const kubeConfig = cluster.kubeConfig;
@@ -216,12 +224,17 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
       }
       const name = error instanceof Error ? error.name : '';
       if (name === 'AbortError') {
-        return { transient: 'the Kubernetes API did not answer in time', retryAfterSeconds: undefined };
+        return {
+          transient: 'the Kubernetes API did not answer in time',
+          retryAfterSeconds: undefined,
+          reachedApi: true,
+        };
       }
       if (name === 'FetchError') {
         return {
           transient: `cannot reach the Kubernetes API: ${errorText(error)}`,
           retryAfterSeconds: undefined,
+          reachedApi: (error as { code?: unknown }).code !== 'ECONNREFUSED',
         };
       }
       // Not the API and not the network: e.g. an unreadable token file or a failing exec credential plugin.
@@ -236,6 +249,8 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
     let attempts = 0;
     let last: { transient: string; retryAfterSeconds: number | undefined } | undefined;
     let retryAfterSeconds: number | undefined;
+    // Whether an earlier attempt may have stored the object: a later AlreadyExists may then be our own.
+    let lostAttempt = false;
     const giveUp = () => {
       const what = last
         ? `${last.transient} (${plural(attempts, 'attempt')})`
@@ -249,8 +264,12 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
       attempts++;
       // Each attempt may use all the time that is left: a slow but successful create beats a retry.
       const outcome = await attempt(request, timeLeft);
-      if ('final' in outcome) return outcome.final;
+      if ('final' in outcome) {
+        const final = outcome.final;
+        return final.kind === 'exists' ? { kind: 'exists', afterLostAttempt: lostAttempt } : final;
+      }
       last = outcome;
+      lostAttempt ||= outcome.reachedApi;
       if (outcome.retryAfterSeconds !== undefined) retryAfterSeconds = outcome.retryAfterSeconds;
       const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1));
       const waitMs = outcome.retryAfterSeconds
@@ -282,10 +301,14 @@ function fromStatus(error: ApiException<unknown>, request: CreateRequest): Attem
   const message = status.message ?? (http.STATUS_CODES[code] || `HTTP ${code}`);
   const retryAfterSeconds = parseRetryAfter(error.headers['retry-after']) ?? status.retryAfterSeconds;
   if (code === 429 || code === 500 || code === 502 || code === 503 || code === 504) {
-    return { transient: `the Kubernetes API answered ${code}: ${message}`, retryAfterSeconds };
+    // 429 comes from priority-and-fairness or max-in-flight, before the request is handled; a 5xx may come
+    // after storage (a 504 "may still be processing the request", a proxy losing the answer).
+    const reachedApi = code !== 429;
+    return { transient: `the Kubernetes API answered ${code}: ${message}`, retryAfterSeconds, reachedApi };
   }
   if (code === 409 && status.reason === 'AlreadyExists' && hasFixedName(request.object)) {
-    return { final: { kind: 'exists' } };
+    // create() sets afterLostAttempt from the attempts before this one.
+    return { final: { kind: 'exists', afterLostAttempt: false } };
   }
   // A 409 here is generateName exhaustion or a conflict other than our fixed name: a refusal like any 4xx.
   if (code >= 400 && code < 500) return { final: { kind: 'refused', code, message } };

@@ -19,7 +19,7 @@ import type {
 import { resolveParams } from './bind.js';
 import { canonicalHeaders } from './canonical-header.js';
 import { intercept } from './intercept.js';
-import { deterministicUid } from './names.js';
+import { deterministicUid, eventIdLabel } from './names.js';
 import { checkContentType, parseBody } from './parse.js';
 import { dedupeKey, deliveryId, eventType } from './provider.js';
 import { renderResources, resourceRef, type RenderedResource } from './render.js';
@@ -172,7 +172,7 @@ async function createAll(
         return failed(
           name,
           'cluster-refused',
-          `${describe(ref)} already exists: the template gives a fixed metadata.name, so every delivery names the same object (use metadata.generateName)`,
+          fixedNameTaken(ref, flow.eventId, result.afterLostAttempt),
           done,
         );
       case 'refused':
@@ -194,6 +194,25 @@ async function createAll(
   }
   if (io.serverDryRun) return { name, outcome: 'rendered', objects: returned };
   return { name, outcome: createdAny ? 'created' : 'duplicate', resources: done };
+}
+
+/**
+ * A template's fixed metadata.name that already exists is a failure (contract §6, 502). When an earlier
+ * attempt of the same create lost its answer (reset, timeout, 5xx), the object found may be the one that
+ * attempt stored. Telling the two apart needs a GET, and so `get` on every run kind in every target
+ * namespace (and for every impersonated account) where the gateway now needs only `create`; we do not pay
+ * that for a template shape Tekton users are told to avoid. The answer stays 502 (a false 201 would hide a
+ * run that was never created; a false 502 costs a look) and says how to tell: the eventid label.
+ */
+function fixedNameTaken(ref: ResourceRef, eventId: string, afterLostAttempt: boolean): string {
+  const fixed =
+    'the template gives a fixed metadata.name, so every delivery names the same object (use metadata.generateName)';
+  if (!afterLostAttempt) return `${describe(ref)} already exists: ${fixed}`;
+  const label = `triggers.tekton.dev/triggers-eventid=${eventIdLabel(eventId)}`;
+  return (
+    `${describe(ref)} already exists, and an earlier attempt of this request lost its answer, so it may be ` +
+    `the run this delivery created: it is if it carries ${label}; ${fixed}`
+  );
 }
 
 function describe(ref: ResourceRef): string {

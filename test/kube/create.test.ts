@@ -115,14 +115,17 @@ describe('409 AlreadyExists', () => {
     const { create } = await setup();
     const object = pipelineRun({ name: 'build-abc' });
     expect((await create(request({ object }))).kind).toBe('created');
-    expect(await create(request({ object }))).toEqual({ kind: 'exists' });
+    expect(await create(request({ object }))).toEqual({ kind: 'exists', afterLostAttempt: false });
   });
 
   it('on a fixed name in a dry run → exists too', async () => {
     const { create } = await setup();
     const object = pipelineRun({ name: 'build-abc' });
     await create(request({ object }));
-    expect(await create(request({ object, dryRun: true }))).toEqual({ kind: 'exists' });
+    expect(await create(request({ object, dryRun: true }))).toEqual({
+      kind: 'exists',
+      afterLostAttempt: false,
+    });
   });
 
   it('after generateName ran out of names → refused 409, not exists', async () => {
@@ -327,10 +330,28 @@ describe('transient failures are retried inside the deadline', () => {
     expect(fake.objects()).toHaveLength(1);
   });
 
-  it('a reset after the object was stored: the retry of a fixed name finds it → exists', async () => {
+  it('a reset after the object was stored: the retry of a fixed name finds it → exists after a lost attempt', async () => {
     const { fake, create } = await setup({ faults: { resetRate: 1, resetAfterStore: true, times: 1 } });
-    expect(await create(request({ object: pipelineRun({ name: 'build-abc' }) }))).toEqual({ kind: 'exists' });
+    expect(await create(request({ object: pipelineRun({ name: 'build-abc' }) }))).toEqual({
+      kind: 'exists',
+      afterLostAttempt: true,
+    });
     expect(fake.objects()).toHaveLength(1);
+  });
+
+  it.each([
+    { name: 'a 500', fault: { status: 500 as const }, lost: true },
+    { name: 'a 504', fault: { status: 504 as const }, lost: true },
+    // Priority-and-fairness answers 429 before the request is handled: it stored nothing.
+    { name: 'a 429', fault: { status: 429 as const, retryAfter: 1 }, lost: false },
+  ])('exists after $name: afterLostAttempt is $lost', async ({ fault, lost }) => {
+    const object = pipelineRun({ name: 'build-abc' });
+    const { fake, create } = await setup();
+    expect((await create(request({ object }))).kind).toBe('created');
+    let calls = 0;
+    fake.setFaults({ choose: () => (++calls === 1 ? fault : undefined) });
+    expect(await create(request({ object }))).toEqual({ kind: 'exists', afterLostAttempt: lost });
+    expect(calls).toBe(2);
   });
 
   it('an API that does not answer → unavailable when the deadline comes, not later', async () => {
