@@ -456,4 +456,27 @@ describe('connections', () => {
     });
     expect(fake.requests).toHaveLength(1);
   });
+
+  it('close() also ends creates waiting out a backoff', async () => {
+    const { create } = await setup({ faults: { errorRate: 1, status: 429, retryAfter: 2 } });
+    const pending = create(request({ deadline: Date.now() + 10_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    create.close();
+    expect(await pending).toMatchObject({ kind: 'unavailable', message: 'the Kubernetes client was closed' });
+  });
+
+  it('many creates backing off at once print no MaxListenersExceededWarning (a burst during an outage)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    cleanups.push(() => process.off('warning', onWarning));
+    const { create } = await setup({ faults: { errorRate: 1, status: 503, times: 30 } });
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => create(request({ deadline: Date.now() + 5_000 }))),
+    );
+    expect(results.map((r) => r.kind)).toEqual(Array(30).fill('created'));
+    // Warnings are emitted on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
 });
