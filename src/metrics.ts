@@ -1,0 +1,136 @@
+// Prometheus metrics (contract §9), served on the admin port. The only prom-client import.
+//
+// Each gateway owns its Registry: no package globals (the anti-pattern tektoncd/triggers' metrics show),
+// so tests can run several gateways in one process and every series belongs to exactly one of them.
+// Label values are always taken from the config (route path, trigger name, a template's kind), never
+// from a request, so the number of series is bounded by the config, whatever senders do.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRICS_PREFIX = 'tekton_gateway_';
+
+/** One answered webhook, as the metrics see it. */
+export interface WebhookSample {
+  /** The matched route's path, '' when no route matched. */
+  readonly route: string;
+  /** The matched route's provider, '' when no route matched. */
+  readonly provider: string;
+  readonly status: number;
+  readonly seconds: number;
+  /** Each trigger that ran (none when the request was turned away before the triggers). */
+  readonly triggers: readonly { readonly name: string; readonly outcome: string }[];
+}
+
+export interface KubeRequestSample {
+  /** Lower-case Kubernetes verb. */
+  readonly verb: string;
+  /** The HTTP status, or 'error' when no answer came (connection refused, reset, timeout). */
+  readonly code: number | 'error';
+  readonly seconds: number;
+}
+
+export type ReloadResult = 'success' | 'failure';
+
+// Webhooks answer within gateway.requestTimeoutMs (9 s by default): the buckets reach just past it.
+const WEBHOOK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const KUBE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'route' | 'provider' | 'code'>;
+  private readonly duration: Histogram<'route'>;
+  private readonly outcomes: Counter<'route' | 'trigger' | 'outcome'>;
+  private readonly created: Counter<'route' | 'trigger' | 'kind'>;
+  private readonly kubeRequests: Counter<'verb' | 'code'>;
+  private readonly kubeDuration: Histogram;
+  private readonly reloads: Counter<'result'>;
+  private readonly configInfo: Gauge<'sha256'>;
+
+  constructor() {
+    const registers = [this.registry];
+    const p = METRICS_PREFIX;
+    this.requests = new Counter({
+      name: `${p}requests_total`,
+      help: 'Webhooks answered, by matched route (empty: none), provider and HTTP status.',
+      labelNames: ['route', 'provider', 'code'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: `${p}request_duration_seconds`,
+      help: 'Time from receiving a webhook to answering it, by matched route (empty: none).',
+      labelNames: ['route'],
+      buckets: WEBHOOK_BUCKETS,
+      registers,
+    });
+    this.outcomes = new Counter({
+      name: `${p}trigger_outcomes_total`,
+      help: 'Trigger outcomes: created, duplicate, skipped, rendered, failed.',
+      labelNames: ['route', 'trigger', 'outcome'],
+      registers,
+    });
+    this.created = new Counter({
+      name: `${p}resources_created_total`,
+      help: 'Objects the Kubernetes API created (dry runs excluded), by route, trigger and template kind.',
+      labelNames: ['route', 'trigger', 'kind'],
+      registers,
+    });
+    this.kubeRequests = new Counter({
+      name: `${p}kube_requests_total`,
+      help: "Kubernetes API requests (each retry counts), by verb and HTTP status ('error': no answer).",
+      labelNames: ['verb', 'code'],
+      registers,
+    });
+    this.kubeDuration = new Histogram({
+      name: `${p}kube_request_duration_seconds`,
+      help: 'Duration of each Kubernetes API request.',
+      buckets: KUBE_BUCKETS,
+      registers,
+    });
+    this.reloads = new Counter({
+      name: `${p}config_reloads_total`,
+      help: 'Reloads of the routes file: success (now serving) or failure (invalid; the old config serves).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.configInfo = new Gauge({
+      name: `${p}config_info`,
+      help: "Always 1, labelled with the SHA-256 of the routes file's bytes now serving.",
+      labelNames: ['sha256'],
+      registers,
+    });
+    // Both series exist from the start, so `increase(...{result="failure"}[1h]) > 0` works on a fresh pod.
+    this.reloads.inc({ result: 'success' }, 0);
+    this.reloads.inc({ result: 'failure' }, 0);
+    collectDefaultMetrics({ register: this.registry, prefix: p });
+  }
+
+  webhook(sample: WebhookSample): void {
+    const { route } = sample;
+    this.requests.inc({ route, provider: sample.provider, code: String(sample.status) });
+    this.duration.observe({ route }, sample.seconds);
+    for (const t of sample.triggers) this.outcomes.inc({ route, trigger: t.name, outcome: t.outcome });
+  }
+
+  resourceCreated(route: string, trigger: string, kind: string): void {
+    this.created.inc({ route, trigger, kind });
+  }
+
+  kubeRequest(sample: KubeRequestSample): void {
+    this.kubeRequests.inc({ verb: sample.verb, code: String(sample.code) });
+    this.kubeDuration.observe(sample.seconds);
+  }
+
+  /** The config now serving: only its sha256 is present. */
+  configLoaded(sha256: string): void {
+    this.configInfo.reset();
+    this.configInfo.set({ sha256 }, 1);
+  }
+
+  reload(result: ReloadResult): void {
+    this.reloads.inc({ result });
+  }
+
+  /** The Prometheus text exposition and its content type. */
+  async exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
