@@ -56,6 +56,8 @@ async function run(argv: readonly string[]): Promise<number> {
         return await (await import('./commands/render.js')).runRender(args, io);
       case 'routes':
         return (await import('./commands/routes.js')).runRoutes(args, io);
+      case 'import':
+        return await (await import('./commands/import.js')).runImport(args, io);
       default:
         throw new Error(`command ${spec.name} has no implementation`);
     }

@@ -1,0 +1,575 @@
+// Normalised Tekton objects → the routes document. The decisions (docs/migrating.md explains them to users):
+// - each Ingress path that sends traffic to `el-<listener>` becomes a route with that path; a listener no
+//   Ingress reaches gets `/<listener name>`; several listeners behind one Ingress become several routes;
+// - provider and secretRef belong to a route, while Tekton checks them per trigger. The triggers of one
+//   listener are grouped by the check they ran; the first group keeps the listener's path and each other
+//   group gets `<path>/<provider>` (a route per secret: a rotation list would let one sender's secret start
+//   another sender's triggers);
+// - a trigger whose chain checked no secret runs on a `provider: none` route, as unverified as before;
+// - TriggerBindings (and ClusterTriggerBindings) and TriggerTemplates become `bindings:`/`templates:` under
+//   their own names; objects of the same name with different content get `<namespace>/<name>`;
+// - the listener's serviceAccountName was its pod's identity and is dropped; a Trigger's is the account
+//   Tekton impersonated and becomes the trigger's serviceAccountName; Tekton created in the Trigger's
+//   namespace, which becomes the route's (or the trigger's) namespace.
+import type { JsonObject, JsonValue, ProviderName, SecretRef } from '../model.js';
+import { TEKTON_KINDS } from '../config/tekton-kinds.js';
+import type {
+  DocBindingEntry,
+  DocKind,
+  DocRoute,
+  DocTemplate,
+  DocTrigger,
+  RoutesDocument,
+} from './document.js';
+import type { Findings } from './findings.js';
+import { mapInterceptors, type MappedChain } from './interceptors.js';
+import { lookup, resolveListener, type ResolvedTrigger } from './resolve.js';
+import {
+  describeOrigin,
+  type BindingObject,
+  type IngressPath,
+  type Listener,
+  type Origin,
+  type TektonObjects,
+  type TemplateObject,
+  type TemplateSpec,
+} from './tekton.js';
+
+/** The route path rule of routes.yaml (src/config/schema.ts). */
+const ROUTE_PATH = /^\/([^\s?#]*[^\s?#/])?$/;
+/** Characters that make an nginx Ingress path a regular expression (with the use-regex annotation). */
+const REGEX_CHARS = /[()[\]{}*+?|^$\\]/;
+const OLD_PARAM = /\$\(params\.([^)]*)\)/g;
+
+export function buildDocument(objects: TektonObjects, findings: Findings): RoutesDocument {
+  const bindingKeys = assignKeys(objects.bindings, (b) => b.params, findings, 'bindings');
+  const templateKeys = assignKeys(objects.templates, (t) => t.spec, findings, 'templates');
+  const doc: RoutesDocument = {
+    header: [],
+    kinds: undefined,
+    bindings: new Map(),
+    templates: new Map(),
+    routes: [],
+  };
+  for (const b of objects.bindings) {
+    const key = bindingKeys.get(b)!;
+    if (!doc.bindings.has(key))
+      doc.bindings.set(key, {
+        params: b.params,
+        comment: [`from ${describeOrigin(b.origin)}`],
+        origin: b.origin,
+      });
+  }
+  for (const t of objects.templates) {
+    const key = templateKeys.get(t)!;
+    if (doc.templates.has(key)) continue;
+    warnOldParams(t.spec, t.origin, findings);
+    doc.templates.set(key, { spec: t.spec, comment: [`from ${describeOrigin(t.origin)}`], origin: t.origin });
+  }
+
+  const paths = new PathClaims();
+  const secrets = new Map<string, SecretRef & { namespace: string | undefined }>();
+  for (const listener of objects.listeners) {
+    listenerNotes(listener, findings);
+    const lookups: Lookups = { objects, bindingKeys, templateKeys };
+    const groups = new Map<string, { chain: MappedChain; triggers: DocTrigger[] }>();
+    const resolved = resolveListener(listener, objects, findings);
+    resolved.forEach((r, i) => {
+      const mapped = mapTrigger(r, i, lookups, findings);
+      if (!mapped) return;
+      const v = mapped.chain.verifier;
+      const key = v ? `${v.provider}|${v.secretRef.secretName}|${v.secretRef.secretKey}` : 'none';
+      const group = groups.get(key) ?? { chain: mapped.chain, triggers: [] };
+      group.triggers.push(mapped.trigger);
+      groups.set(key, group);
+      if (v) {
+        secrets.set(`${v.secretRef.secretName}/${v.secretRef.secretKey}`, {
+          ...v.secretRef,
+          namespace: r.namespace,
+        });
+      }
+    });
+    if (groups.size === 0) {
+      // Every trigger was left out (already reported), or there were none.
+      if (resolved.length === 0 && listener.triggers.length === 0 && listener.groups.length === 0) {
+        findings.warn(listener.origin, 'has no triggers, so it has no route');
+      }
+      continue;
+    }
+    for (const base of listenerPaths(listener, objects.ingressPaths, paths, findings)) {
+      let first = true;
+      for (const [, group] of groups) {
+        const provider: ProviderName = group.chain.verifier?.provider ?? 'none';
+        const path = first ? base.path : paths.derive(base.path, provider);
+        const comment = [...base.comment];
+        if (!first) {
+          comment.push(
+            `split from ${base.path}: these triggers check ${checkName(group.chain)}, the others a different one`,
+          );
+          findings.warn(
+            listener.origin,
+            `its triggers check different secrets or Git hosts; the ones that check ${checkName(group.chain)} moved to route ${path}`,
+            `point the Git host's webhook for ${group.triggers.map((t) => t.name).join(', ')} at ${path}`,
+          );
+        }
+        if (provider === 'none') {
+          comment.push(
+            'provider none: the listener checked no signature for these triggers, and neither does this route',
+          );
+          findings.warn(
+            listener.origin,
+            `route ${path} checks no signature (provider none), as the listener did not`,
+            'if the Git host signs its webhooks, set provider and secretRef on the route (docs/migrating.md)',
+          );
+        }
+        doc.routes.push(makeRoute(path, provider, group.chain, listener, group.triggers, comment, findings));
+        first = false;
+      }
+    }
+  }
+  for (const s of secrets.values()) {
+    findings.note(
+      `Secret ${s.namespace === undefined ? '' : `${s.namespace}/`}${s.secretName}`,
+      `the gateway reads key ${s.secretKey} from $SECRETS_DIR/${s.secretName}/${s.secretKey}`,
+      'mount the Secret into the gateway (the Helm chart mounts the Secrets that routes name)',
+    );
+  }
+  if (doc.routes.length > 0) {
+    findings.note(
+      'created objects',
+      'the label triggers.tekton.dev/eventlistener holds gateway.name (tekton-gateway), not the listener name; triggers.tekton.dev/trigger is unchanged',
+      'select runs by triggers.tekton.dev/trigger',
+    );
+  }
+  doc.routes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  doc.kinds = kindsFor(doc, findings);
+  return doc;
+}
+
+function checkName(chain: MappedChain): string {
+  const v = chain.verifier;
+  return v ? `the ${v.provider} secret ${v.secretRef.secretName}/${v.secretRef.secretKey}` : 'no signature';
+}
+
+function makeRoute(
+  path: string,
+  provider: ProviderName,
+  chain: MappedChain,
+  listener: Listener,
+  triggers: readonly DocTrigger[],
+  comment: readonly string[],
+  findings: Findings,
+): DocRoute {
+  // Events the host interceptor allowed: on the route when every trigger allowed the same list.
+  const lists = triggers.map((t) => t.events);
+  const same = lists.every((l) => l !== undefined && JSON.stringify(l) === JSON.stringify(lists[0]));
+  const routeNamespace = listener.origin.namespace;
+  return {
+    path,
+    provider,
+    secretRef: chain.verifier?.secretRef,
+    namespace: routeNamespace,
+    events: same ? lists[0] : undefined,
+    triggers: uniqueNames(
+      triggers.map((t) => ({
+        ...t,
+        events: same ? undefined : t.events,
+        namespace: t.namespace === routeNamespace ? undefined : t.namespace,
+      })),
+      path,
+      findings,
+    ),
+    comment,
+    origin: listener.origin,
+  };
+}
+
+/** Trigger names are unique within a route; Tekton allowed repeats (a Trigger selected twice runs twice). */
+function uniqueNames(triggers: DocTrigger[], path: string, findings: Findings): DocTrigger[] {
+  const seen = new Set<string>();
+  return triggers.map((t) => {
+    let name = t.name;
+    for (let n = 2; seen.has(name); n++) name = `${t.name}-${n}`;
+    seen.add(name);
+    if (name === t.name) return t;
+    findings.warn(
+      { origin: t.origin, subject: t.subject },
+      `route ${path} already has a trigger named ${t.name}; this one is ${name} (also its triggers.tekton.dev/trigger label)`,
+    );
+    return {
+      ...t,
+      name,
+      comment: [...t.comment, `renamed from ${t.name}: the name is already used in this route`],
+    };
+  });
+}
+
+// --- one trigger ---------------------------------------------------------------------------------------
+
+interface Lookups {
+  readonly objects: TektonObjects;
+  readonly bindingKeys: ReadonlyMap<BindingObject, string>;
+  readonly templateKeys: ReadonlyMap<TemplateObject, string>;
+}
+
+function mapTrigger(
+  r: ResolvedTrigger,
+  index: number,
+  lookups: Lookups,
+  findings: Findings,
+): { trigger: DocTrigger; chain: MappedChain } | undefined {
+  const about = { origin: r.origin, subject: r.subject };
+  const result = mapInterceptors(r.spec.interceptors, (level, message, suggestion) =>
+    findings.add(level, about, message, suggestion),
+  );
+  if (!result.ok) {
+    findings.leftOut(about, result.reason, result.suggestion);
+    return undefined;
+  }
+  const chain = result.chain;
+
+  const bindings: DocBindingEntry[] = [];
+  const boundNames = new Set<string>();
+  const bindingTexts: string[] = [];
+  for (const entry of r.spec.bindings) {
+    if (entry.type === 'invalid') {
+      findings.leftOut(about, `${entry.reason}, so Tekton failed every request`, 'fix the binding');
+      return undefined;
+    }
+    if (entry.type === 'param') {
+      bindings.push({ name: entry.name, value: entry.value });
+      boundNames.add(entry.name);
+      bindingTexts.push(entry.value);
+      continue;
+    }
+    const candidates = lookups.objects.bindings.filter((b) => b.origin.kind === entry.kind);
+    const found =
+      entry.kind === 'ClusterTriggerBinding'
+        ? candidates.find((b) => b.origin.name === entry.ref)
+        : lookup(candidates, r.namespace, entry.ref);
+    if (!found) {
+      findings.leftOut(
+        about,
+        `binding ${entry.kind} ${entry.ref} is not in the given files`,
+        `add the file that defines ${entry.kind} ${entry.ref} to the import command`,
+      );
+      return undefined;
+    }
+    bindings.push({ ref: lookups.bindingKeys.get(found)! });
+    for (const p of found.params) {
+      boundNames.add(p.name);
+      bindingTexts.push(p.value);
+    }
+  }
+
+  let template: string | DocTemplate;
+  let spec: TemplateSpec;
+  if (r.spec.template.type === 'missing') {
+    findings.leftOut(about, 'names no template, so Tekton created nothing', 'give the Trigger a template');
+    return undefined;
+  } else if (r.spec.template.type === 'inline') {
+    spec = r.spec.template.spec;
+    template = spec;
+    warnOldParams(spec, r.origin, findings, r.subject);
+  } else {
+    const found = lookup(lookups.objects.templates, r.namespace, r.spec.template.ref);
+    if (!found) {
+      findings.leftOut(
+        about,
+        `TriggerTemplate ${r.spec.template.ref} is not in the given files`,
+        `add the file that defines TriggerTemplate ${r.spec.template.ref} to the import command`,
+      );
+      return undefined;
+    }
+    spec = found.spec;
+    template = lookups.templateKeys.get(found)!;
+  }
+  const unbound = spec.params
+    .filter((p) => p.default === undefined && !boundNames.has(p.name))
+    .map((p) => p.name);
+  if (unbound.length > 0) {
+    findings.leftOut(
+      about,
+      `binds no value for template param${unbound.length > 1 ? 's' : ''} ${unbound.join(', ')}, which ${unbound.length > 1 ? 'have' : 'has'} no default: Tekton created the objects with $(tt.params.${unbound[0]}) left in them, the gateway refuses such a trigger`,
+      `bind ${unbound.join(', ')} in the trigger, or give the template param a default`,
+    );
+    return undefined;
+  }
+  if (chain.changedFiles) {
+    if (bindingTexts.some((t) => t.includes('changed_files'))) {
+      findings.leftOut(
+        about,
+        'a binding reads extensions.changed_files, which only the GitHub interceptor (addChangedFiles) set',
+        "for push events, an overlay with key changed_files and expression body.commits.map(c, c.added + c.modified + c.removed).flatten().join(',') builds it from the payload",
+      );
+      return undefined;
+    }
+    findings.leftOut(
+      about,
+      'addChangedFiles was on: the gateway does not ask GitHub for changed files, so extensions.changed_files is not set (nothing in this trigger reads it)',
+      'remove addChangedFiles from the Tekton trigger if nothing else needed it',
+    );
+  }
+
+  let name = r.name;
+  if (name === undefined) {
+    name = `${r.listener.origin.name}-${index + 1}`;
+    findings.warn(
+      about,
+      `has no name; it is called ${name}, which is also its triggers.tekton.dev/trigger label`,
+    );
+  }
+  return {
+    chain,
+    trigger: {
+      name,
+      events: chain.events,
+      filter: chain.filters,
+      overlays: chain.overlays,
+      bindings,
+      template,
+      namespace: r.namespace,
+      serviceAccountName: r.spec.serviceAccountName,
+      comment: [`from ${r.subject}`],
+      subject: r.subject,
+      origin: r.origin,
+    },
+  };
+}
+
+// --- listener-level settings ---------------------------------------------------------------------------
+
+function listenerNotes(listener: Listener, findings: Findings): void {
+  const el = listener.origin;
+  if (listener.serviceAccountName !== undefined) {
+    findings.note(
+      el,
+      `serviceAccountName ${listener.serviceAccountName} was the listener pod's own identity; the gateway creates runs as its own service account`,
+      `grant the gateway's service account create on the run kinds in ${el.namespace ?? 'the target namespace'} (the Helm chart's RBAC)`,
+    );
+  }
+  if (listener.hasResources) {
+    findings.note(
+      el,
+      "resources/podTemplate configured the listener's own Deployment and Service; the gateway's come from its Helm chart",
+    );
+  }
+  if (listener.cloudEventURI !== undefined) {
+    findings.leftOut(
+      el,
+      `cloudEventURI ${listener.cloudEventURI}: the gateway sends no lifecycle CloudEvents`,
+      "use Tekton Pipelines' CloudEvents for run status (config-defaults default-cloud-events-sink)",
+    );
+  }
+  if (!listener.payloadValidation) {
+    findings.warn(
+      el,
+      'payload validation was off (tekton.dev/payload-validation: "false"); the gateway accepts JSON object bodies only',
+    );
+  }
+}
+
+// --- paths -----------------------------------------------------------------------------------------------
+
+class PathClaims {
+  private readonly used = new Set<string>();
+
+  has(path: string): boolean {
+    return this.used.has(path);
+  }
+
+  claim(path: string): void {
+    this.used.add(path);
+  }
+
+  /** `<base>/<provider>`, then `-2`, `-3`… until unused. */
+  derive(base: string, provider: string): string {
+    const stem = `${base === '/' ? '' : base}/${provider}`;
+    let path = stem;
+    for (let n = 2; this.used.has(path); n++) path = `${stem}-${n}`;
+    this.used.add(path);
+    return path;
+  }
+}
+
+interface BasePath {
+  readonly path: string;
+  readonly comment: readonly string[];
+}
+
+function listenerPaths(
+  listener: Listener,
+  ingressPaths: readonly IngressPath[],
+  claims: PathClaims,
+  findings: Findings,
+): BasePath[] {
+  const el = listener.origin;
+  const service = `el-${el.name}`;
+  const out: BasePath[] = [];
+  const from = `from ${describeOrigin(el)}`;
+  for (const ip of ingressPaths) {
+    if (ip.service !== service) continue;
+    const ns = ip.origin.namespace;
+    if (ns !== undefined && el.namespace !== undefined && ns !== el.namespace) continue;
+    const path = ingressRoutePath(ip, findings);
+    if (path === undefined || out.some((o) => o.path === path)) continue;
+    const via = `${describeOrigin(ip.origin)}${ip.host === undefined ? '' : ` host ${ip.host}`} path ${ip.path}`;
+    if (claims.has(path)) {
+      findings.leftOut(
+        ip.origin,
+        `path ${ip.path} also leads to another listener (by host); the gateway routes by path only`,
+        `point this host's webhook at the route the report gives for ${describeOrigin(el)}`,
+      );
+      continue;
+    }
+    claims.claim(path);
+    out.push({ path, comment: [`${from}, ${via}`] });
+  }
+  if (out.length === 0) {
+    let path = `/${el.name}`;
+    if (claims.has(path) && el.namespace !== undefined) path = `/${el.namespace}/${el.name}`;
+    for (let n = 2; claims.has(path); n++) path = `/${el.name}-${n}`;
+    claims.claim(path);
+    out.push({ path, comment: [`${from} (no Ingress path leads to ${service}: the route is ${path})`] });
+  }
+  return out;
+}
+
+/** The route path for an Ingress path: trailing slashes dropped; a regex path cut to its literal prefix. */
+function ingressRoutePath(ip: IngressPath, findings: Findings): string | undefined {
+  let path = ip.path;
+  const special = path.search(REGEX_CHARS);
+  if (special >= 0) {
+    path = path.slice(0, special);
+    findings.warn(
+      ip.origin,
+      `path ${ip.path} is a pattern; the route uses its literal prefix ${path.replace(/\/+$/, '') || '/'}`,
+      'check that the webhook URL starts with that prefix',
+    );
+  }
+  path = path.replace(/\/+$/, '');
+  if (path === '') path = '/';
+  if (!ROUTE_PATH.test(path)) {
+    findings.warn(ip.origin, `path ${ip.path} cannot be a route path; the listener gets /<name> instead`);
+    return undefined;
+  }
+  if (ip.pathType === 'Exact') {
+    findings.warn(
+      ip.origin,
+      `path ${ip.path} is Exact; a route matches its path and everything below it (${path}/…)`,
+    );
+  }
+  return path;
+}
+
+// --- bindings and templates -------------------------------------------------------------------------------
+
+/**
+ * Output names for bindings or templates: the object's name, or `<namespace>/<name>` (a cluster binding:
+ * `ClusterTriggerBinding/<name>`) when objects of one name differ. Identical copies share one entry.
+ */
+function assignKeys<T extends { readonly origin: Origin }>(
+  list: readonly T[],
+  content: (t: T) => unknown,
+  findings: Findings,
+  section: string,
+): Map<T, string> {
+  const keys = new Map<T, string>();
+  const byName = new Map<string, T[]>();
+  for (const t of list) byName.set(t.origin.name, [...(byName.get(t.origin.name) ?? []), t]);
+  const taken = new Set<string>();
+  for (const [name, same] of byName) {
+    const distinct = new Set(same.map((t) => JSON.stringify(content(t))));
+    if (distinct.size === 1) {
+      for (const t of same) keys.set(t, name);
+      taken.add(name);
+    }
+  }
+  for (const [name, same] of byName) {
+    if (keys.has(same[0]!)) continue;
+    const byContent = new Map<string, string>();
+    for (const t of same) {
+      const text = JSON.stringify(content(t));
+      let key = byContent.get(text);
+      if (key === undefined) {
+        const qualifier =
+          t.origin.kind === 'ClusterTriggerBinding' ? 'ClusterTriggerBinding' : t.origin.namespace;
+        key = qualifier === undefined ? name : `${qualifier}/${name}`;
+        for (let n = 2; taken.has(key); n++)
+          key = `${qualifier === undefined ? '' : `${qualifier}/`}${name}-${n}`;
+        taken.add(key);
+        byContent.set(text, key);
+        findings.warn(
+          t.origin,
+          `another object is also named ${name}; it is ${section}.${key} in the output`,
+        );
+      }
+      keys.set(t, key);
+    }
+  }
+  return keys;
+}
+
+/** `$(params.x)` is the pre-v0.10 spelling; Tekton v0.37 leaves it in the object as text, and so does the gateway. */
+function warnOldParams(spec: TemplateSpec, origin: Origin, findings: Findings, subject?: string): void {
+  const names = new Set<string>();
+  const visit = (v: JsonValue): void => {
+    if (typeof v === 'string') for (const m of v.matchAll(OLD_PARAM)) names.add(m[1]!);
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  spec.resourcetemplates.forEach(visit);
+  if (names.size === 0) return;
+  const list = [...names];
+  findings.warn(
+    subject === undefined ? origin : { origin, subject },
+    `uses ${list.map((n) => `$(params.${n})`).join(', ')}: Tekton v0.37 does not replace this old syntax and leaves it in the created object as text; the gateway keeps it as text too`,
+    `write ${list.map((n) => `$(tt.params.${n})`).join(', ')}`,
+  );
+}
+
+// --- gateway.kinds -------------------------------------------------------------------------------------
+
+/** PipelineRun and TaskRun are allowed by default; anything else a template creates must be listed. */
+function kindsFor(doc: RoutesDocument, findings: Findings): DocKind[] | undefined {
+  const objects: { object: JsonObject; origin: Origin }[] = [];
+  for (const t of doc.templates.values())
+    for (const o of t.spec.resourcetemplates) objects.push({ object: o, origin: t.origin });
+  for (const r of doc.routes) {
+    for (const t of r.triggers) {
+      if (typeof t.template !== 'string')
+        for (const o of t.template.resourcetemplates) objects.push({ object: o, origin: t.origin });
+    }
+  }
+  const extra = new Map<string, DocKind>();
+  for (const { object, origin } of objects) {
+    const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
+    const kind = typeof object.kind === 'string' ? object.kind : '';
+    if (apiVersion === '' || kind === '') continue;
+    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+    if (group === 'tekton.dev' && (kind === 'PipelineRun' || kind === 'TaskRun')) continue;
+    if (group === 'tekton.dev' && TEKTON_KINDS[kind] !== undefined) {
+      extra.set(kind, kind);
+      continue;
+    }
+    const key = `${apiVersion} ${kind}`;
+    if (extra.has(key)) continue;
+    const plural = guessPlural(kind);
+    extra.set(key, { apiVersion, kind, plural });
+    findings.warn(
+      origin,
+      `creates ${kind} (${apiVersion}); gateway.kinds lists it with the REST plural ${plural}, a guess`,
+      `check the plural with kubectl api-resources | grep ${kind}`,
+    );
+  }
+  if (extra.size === 0) return undefined;
+  const sorted = [...extra.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, k]) => k);
+  return ['PipelineRun', 'TaskRun', ...sorted];
+}
+
+function guessPlural(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (/(s|x|z|ch|sh)$/.test(lower)) return `${lower}es`;
+  if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
+  return `${lower}s`;
+}
