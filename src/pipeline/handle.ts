@@ -67,7 +67,13 @@ export async function handleWebhook(
     requestURL: delivery.requestURL,
   };
   // Triggers run concurrently; the answer waits for all of them, but never past the request deadline.
-  const triggers = await Promise.all(route.triggers.map((t) => withDeadline(t, runTrigger(flow, t), io)));
+  // Each trigger records the resources that exist so far, so a deadline answer can still list them.
+  const triggers = await Promise.all(
+    route.triggers.map((t) => {
+      const progress: ResourceRef[] = [];
+      return withDeadline(t, runTrigger(flow, t, progress), io, progress);
+    }),
+  );
   return { kind: 'processed', eventId: flow.eventId, route, event, triggers };
 }
 
@@ -83,7 +89,7 @@ interface Flow {
   readonly requestURL: string;
 }
 
-async function runTrigger(flow: Flow, trigger: Trigger): Promise<TriggerOutcome> {
+async function runTrigger(flow: Flow, trigger: Trigger, progress: ResourceRef[]): Promise<TriggerOutcome> {
   const { io, route } = flow;
   const name = trigger.name;
   const trace = io.trace;
@@ -124,23 +130,24 @@ async function runTrigger(flow: Flow, trigger: Trigger): Promise<TriggerOutcome>
     kinds: flow.config.gateway.kinds,
   });
   if (io.create === undefined) return { name, outcome: 'rendered', objects: resources.map((r) => r.object) };
-  return createAll(flow, trigger, resources, io.create);
+  return createAll(flow, trigger, resources, io.create, progress);
 }
 
 /**
  * Creates the trigger's objects in template order and stops at the first failure, as Tekton does. Objects
  * with deterministic names that already exist count as done, so a redelivery completes what a failed
- * delivery left missing without duplicating what exists.
+ * delivery left missing without duplicating what exists. `done` is the caller's, so that what exists is
+ * known even when the deadline answers before this returns.
  */
 async function createAll(
   flow: Flow,
   trigger: Trigger,
   resources: readonly RenderedResource[],
   create: NonNullable<PipelineIO['create']>,
+  done: ResourceRef[],
 ): Promise<TriggerOutcome> {
   const { io, route } = flow;
   const name = trigger.name;
-  const done: ResourceRef[] = [];
   const returned: JsonObject[] = [];
   let createdAny = false;
   const serviceAccount = trigger.serviceAccountName ?? route.serviceAccountName;
@@ -231,12 +238,15 @@ function failed(
 
 /**
  * Work not finished by the deadline counts as failed and retryable: the sender redelivers, and the
- * deterministic names make the redelivery safe even if the abandoned create lands later.
+ * deterministic names make the redelivery safe even if the abandoned create lands later. The answer lists
+ * the resources that existed by then (`progress`, copied: the abandoned work may still add to it), so
+ * partial success is reported per resource on this path too.
  */
 function withDeadline(
   trigger: Trigger,
   work: Promise<TriggerOutcome>,
   io: PipelineIO,
+  progress: readonly ResourceRef[],
 ): Promise<TriggerOutcome> {
   const left = io.deadline - io.now();
   let timer: NodeJS.Timeout | undefined;
@@ -244,7 +254,12 @@ function withDeadline(
     timer = setTimeout(
       () =>
         resolve(
-          failed(trigger.name, 'timeout', 'not finished within gateway.requestTimeoutMs; redeliver to retry'),
+          failed(
+            trigger.name,
+            'timeout',
+            'not finished within gateway.requestTimeoutMs; redeliver to retry',
+            [...progress],
+          ),
         ),
       Math.max(0, left),
     );
