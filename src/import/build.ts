@@ -22,7 +22,12 @@ import type {
   RoutesDocument,
 } from './document.js';
 import type { Findings } from './findings.js';
-import { mapInterceptors, type MappedChain } from './interceptors.js';
+import {
+  CHANGED_FILES_OVERLAY,
+  CHANGED_FILES_READ,
+  mapInterceptors,
+  type MappedChain,
+} from './interceptors.js';
 import { lookup, resolveListener, type ResolvedTrigger } from './resolve.js';
 import {
   describeOrigin,
@@ -297,11 +302,7 @@ function mapTrigger(
   }
   if (chain.changedFiles) {
     if (bindingTexts.some((t) => t.includes('changed_files'))) {
-      findings.leftOut(
-        about,
-        'a binding reads extensions.changed_files, which only the GitHub interceptor (addChangedFiles) set',
-        "for push events, an overlay with key changed_files and expression body.commits.map(c, c.added + c.modified + c.removed).flatten().join(',') builds it from the payload",
-      );
+      findings.leftOut(about, `a binding ${CHANGED_FILES_READ}`, CHANGED_FILES_OVERLAY);
       return undefined;
     }
     findings.leftOut(

@@ -40,6 +40,11 @@ const EVENT_HEADER: Record<GitHost, string> = {
   bitbucket: 'X-Event-Key',
 };
 
+export const CHANGED_FILES_READ =
+  'reads extensions.changed_files, which only the GitHub interceptor set (addChangedFiles); the gateway does not ask GitHub for changed files';
+export const CHANGED_FILES_OVERLAY =
+  "for push events, an overlay with key changed_files and expression body.commits.map(c, c.added + c.modified + c.removed).flatten().join(',') builds the list from the payload; pull requests need the GitHub API";
+
 const celString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 /** Whether an expression reads `extensions` (a word match; a false positive only makes import cautious). */
@@ -79,7 +84,7 @@ export function mapInterceptors(interceptors: readonly InterceptorSpec[], report
           'send Slack commands to a small adapter that posts JSON, or keep this listener',
         );
       case 'cel': {
-        const result = celInterceptor(interceptor.label, params, extensionsSoFar, report);
+        const result = celInterceptor(interceptor.label, params, extensionsSoFar, changedFiles, report);
         if (!result.ok) return result;
         filters.push(...result.filters);
         overlays.push(...result.overlays);
@@ -156,16 +161,6 @@ export function mapInterceptors(interceptors: readonly InterceptorSpec[], report
       }
     }
   }
-  if (
-    changedFiles &&
-    [...filters, ...overlays.map((o) => o.expression)].some((s) => s.includes('changed_files'))
-  ) {
-    return fail(
-      'a filter or overlay reads extensions.changed_files, which only the GitHub interceptor (addChangedFiles) set',
-      "for push events, an overlay such as body.commits.map(c, c.added + c.modified + c.removed).flatten().join(',') builds the list from the payload",
-    );
-  }
-
   // A host interceptor without a secretRef checked nothing but the event type (Tekton reads the secret
   // only when one is named). The gateway verifies whenever a provider is named, so such a chain becomes
   // provider none, and the event type check a filter on the same header, where the interceptor ran.
@@ -219,6 +214,7 @@ function celInterceptor(
   label: string,
   params: readonly InterceptorParam[],
   extensionsSoFar: boolean,
+  changedFiles: boolean,
   report: Report,
 ): CelResult {
   const filters: string[] = [];
@@ -286,6 +282,9 @@ function celInterceptor(
   }));
   if (extensionsSoFar) {
     const reader = [...outFilters, ...outOverlays.map((o) => o.expression)].find(readsExtensions);
+    if (reader !== undefined && changedFiles && reader.includes('changed_files')) {
+      return { ok: false, reason: `${label} ${CHANGED_FILES_READ}`, suggestion: CHANGED_FILES_OVERLAY };
+    }
     if (reader !== undefined) {
       return {
         ok: false,

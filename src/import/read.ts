@@ -77,15 +77,19 @@ export function readTektonFiles(files: readonly InputFile[], findings: Findings)
       if (items && typeof o.kind === 'string' && o.kind.endsWith('List')) {
         items.forEach((item, i) => {
           const itemLine = lineOf(doc, lines, ['items', i]) ?? line;
-          readObject(obj(item) ?? {}, file.name, itemLine, out, findings);
+          const lineAt: LineAt = (path) => lineOf(doc, lines, ['items', i, ...path]) ?? itemLine;
+          readObject(obj(item) ?? {}, file.name, itemLine, lineAt, out, findings);
         });
       } else {
-        readObject(o, file.name, line, out, findings);
+        readObject(o, file.name, line, (path) => lineOf(doc, lines, path) ?? line, out, findings);
       }
     }
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, objects: out };
 }
+
+/** The line of a node inside the object being read, for pointing at one trigger of a listener. */
+type LineAt = (path: readonly (string | number)[]) => number;
 
 function lineOf(doc: Document, lines: LineCounter, path: readonly (string | number)[]): number | undefined {
   const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
@@ -100,7 +104,14 @@ interface Collected {
   ingressPaths: IngressPath[];
 }
 
-function readObject(o: Obj, file: string, line: number, out: Collected, findings: Findings): void {
+function readObject(
+  o: Obj,
+  file: string,
+  line: number,
+  lineAt: LineAt,
+  out: Collected,
+  findings: Findings,
+): void {
   const apiVersion = str(o.apiVersion) ?? '';
   const kind = str(o.kind) ?? '';
   const metadata = obj(o.metadata) ?? {};
@@ -125,7 +136,7 @@ function readObject(o: Obj, file: string, line: number, out: Collected, findings
   const spec = obj(o.spec) ?? {};
   switch (kind) {
     case 'EventListener':
-      out.listeners.push(readListener(spec, origin, stringMap(metadata.annotations), findings));
+      out.listeners.push(readListener(spec, origin, stringMap(metadata.annotations), lineAt, findings));
       return;
     case 'Trigger':
       out.triggers.push({
@@ -161,6 +172,7 @@ function readListener(
   spec: Obj,
   origin: Origin,
   annotations: Record<string, string>,
+  lineAt: LineAt,
   findings: Findings,
 ): Listener {
   const triggers: ListenerEntry[] = [];
@@ -168,8 +180,17 @@ function readListener(
     const t = obj(raw) ?? {};
     const triggerRef = str(t.triggerRef);
     // Tekton's merge: an entry with a template is inline even if it also names a triggerRef.
-    if (triggerRef !== undefined && t.template === undefined) triggers.push({ type: 'ref', triggerRef });
-    else triggers.push({ type: 'inline', spec: readTriggerSpec(t, origin, findings, `triggers[${i}]`) });
+    const line = lineAt(['spec', 'triggers', i]);
+    if (triggerRef !== undefined && t.template === undefined)
+      triggers.push({ type: 'ref', triggerRef, line });
+    else {
+      const at = { ...origin, line };
+      triggers.push({
+        type: 'inline',
+        spec: readTriggerSpec(t, at, findings, `triggers[${i}]`),
+        line: at.line,
+      });
+    }
   });
   const groups: TriggerGroup[] = [];
   (arr(spec.triggerGroups) ?? []).forEach((raw, i) => {

@@ -62,7 +62,7 @@ export function resolveListener(
       const label = name === undefined ? `triggers[${i}]` : `trigger ${name}`;
       if (entry.spec.template.type === 'missing') {
         findings.leftOut(
-          el,
+          { ...el, line: entry.line },
           'has neither a template nor a triggerRef; Tekton answered every request to this listener with 500',
           'give the trigger a template, or remove it',
           label,
@@ -72,7 +72,7 @@ export function resolveListener(
       out.push({
         name,
         listener,
-        origin: el,
+        origin: { ...el, line: entry.line },
         subject: `${elName}, ${label}`,
         namespace: el.namespace,
         spec: entry.spec,
@@ -82,7 +82,7 @@ export function resolveListener(
     const trigger = lookup(objects.triggers, el.namespace, entry.triggerRef);
     if (!trigger) {
       findings.leftOut(
-        el,
+        { ...el, line: entry.line },
         `triggerRef ${entry.triggerRef}: no Trigger of that name is in the given files`,
         'add the file that defines the Trigger to the import command',
         `triggers[${i}]`,

@@ -80,9 +80,10 @@ export interface TriggerObject {
   readonly spec: TriggerSpec;
 }
 
+/** `line`: where the entry starts, so reports point at it rather than at the listener. */
 export type ListenerEntry =
-  | { readonly type: 'ref'; readonly triggerRef: string }
-  | { readonly type: 'inline'; readonly spec: TriggerSpec };
+  | { readonly type: 'ref'; readonly triggerRef: string; readonly line: number }
+  | { readonly type: 'inline'; readonly spec: TriggerSpec; readonly line: number };
 
 export interface LabelSelector {
   readonly matchLabels: Readonly<Record<string, string>>;
