@@ -97,6 +97,20 @@ export const SERVE: CommandSpec = {
       default: '25',
       help: 'on SIGTERM, exit 1 if in-flight requests have not finished by then',
     },
+    // Extensions to contract §7 (docs/operations.md, "Limits and fairness").
+    {
+      name: 'max-in-flight',
+      value: 'N',
+      env: 'MAX_IN_FLIGHT',
+      default: '64',
+      help: 'webhooks worked on at once; more wait up to 2 s for a slot, then get 503 with Retry-After',
+    },
+    {
+      name: 'max-in-flight-per-route',
+      value: 'N',
+      env: 'MAX_IN_FLIGHT_PER_ROUTE',
+      help: 'webhooks worked on at once for one route, so a noisy route cannot take every slot (default: half of --max-in-flight)',
+    },
   ],
 };
 

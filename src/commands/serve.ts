@@ -1,23 +1,43 @@
 // `tekton-gateway serve` (contract §7, §8): load and watch the config and secrets, find the cluster (unless
-// --dry-run), serve webhooks and the admin port, reload on SIGHUP, drain and stop on SIGTERM.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { intFlag, type ParsedArgs } from '../cli/args.js';
-import { loadConfigFile } from '../config/load.js';
-import { createAdminApp, createWebhookApp, type WebhookObservation } from '../http/app.js';
+// --dry-run), serve webhooks and the admin port, reload on change or SIGHUP, drain and stop on SIGTERM.
+import { UsageError, intFlag, type ParsedArgs } from '../cli/args.js';
+import { loadConfigBytes, loadConfigFile } from '../config/load.js';
+import { createAdminApp, createWebhookApp, type GatewayDeps } from '../http/app.js';
+import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettings } from '../http/limits.js';
+import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
 import { loadCluster, makeCreate } from '../kube/create.js';
-import { createLogger, type Level, type Logger } from '../log.js';
+import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
+import { GatewayMetrics } from '../metrics.js';
 import type { Config, CreateFn } from '../model.js';
+import { ConfigWatcher } from '../reload.js';
 import { SecretStore } from '../secrets.js';
+import { logWebhook } from '../webhook-log.js';
 import type { CommandIO } from './io.js';
 
 export interface ServeHandle {
   /** Resolves with the exit code once the gateway has stopped. */
   readonly done: Promise<number>;
-  /** Starts the SIGTERM sequence (tests call it instead of sending a signal). */
+  /** Starts the SIGTERM sequence (a second call is the second SIGTERM: exit 1 at once). */
   shutdown(): void;
+  /** What SIGHUP does: re-read the routes file; true when a valid config was swapped in. */
   reload(): boolean;
   readonly ports: { readonly webhook: number; readonly admin: number };
+  /** Webhooks holding an in-flight slot, and webhooks waiting for one. */
+  load(): { readonly inFlight: number; readonly waiting: number };
+}
+
+/** Knobs for tests; production uses the defaults. */
+export interface ServeOptions {
+  /** Install SIGTERM/SIGINT/SIGHUP handlers (the CLI does; in-process tests drive the handle instead). */
+  readonly signals: boolean;
+  readonly log?: (line: string) => void;
+  readonly reload?: {
+    readonly debounceMs?: number;
+    readonly pollIntervalMs?: number;
+    readonly fsWatch?: boolean;
+  };
+  readonly maxWaitMs?: number;
+  readonly serverTimeouts?: ServerTimeouts;
 }
 
 export async function runServe(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -28,7 +48,7 @@ export async function runServe(args: ParsedArgs, io: CommandIO): Promise<number>
 export async function startServe(
   args: ParsedArgs,
   io: CommandIO,
-  options: { signals: boolean; log?: (line: string) => void },
+  options: ServeOptions,
 ): Promise<ServeHandle | number> {
   const log = createLogger(args.values['log-level'] as Level, options.log ?? io.stdout);
   const routesFile = args.values.routes as string;
@@ -37,6 +57,7 @@ export async function startServe(
   const serverDryRun = args.values['server-dry-run'] === true;
   const drainMs = intFlag(args, 'drain-delay') * 1000;
   const shutdownMs = intFlag(args, 'shutdown-timeout') * 1000;
+  const limits = limitSettings(args, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
 
   const loaded = loadConfigFile(routesFile, { secretsDir });
   if (!loaded.ok) {
@@ -45,6 +66,8 @@ export async function startServe(
   }
   let config: Config = loaded.config;
   for (const w of loaded.warnings) log.warn(w);
+  const metrics = new GatewayMetrics();
+  metrics.configLoaded(config.sha256);
 
   let create: (CreateFn & { close(): void }) | undefined;
   if (!dryRun) {
@@ -58,7 +81,7 @@ export async function startServe(
       location: cluster.cluster.location,
       server: cluster.cluster.server,
     });
-    create = makeCreate(cluster.cluster);
+    create = makeCreate(cluster.cluster, { onRequest: (e) => metrics.kubeRequest(e) });
   }
 
   const secrets = new SecretStore(secretsDir, {
@@ -68,47 +91,106 @@ export async function startServe(
   secrets.watch(config.secretRefs);
 
   let shuttingDown = false;
-  const deps = {
+  const deps: GatewayDeps = {
     config: () => config,
     ready: () => !shuttingDown,
     secrets: secrets.lookup,
     create,
     serverDryRun,
-    observe: (o: WebhookObservation) => logWebhook(log, o),
-    onError: (e: unknown) =>
-      log.error('unexpected error', { error: e instanceof Error ? e.stack : String(e) }),
+    limiter: new InFlightLimiter(limits),
+    observe: (o) => {
+      logWebhook(log, o);
+      const { result } = o;
+      metrics.webhook({
+        route: result.route?.path ?? '',
+        provider: result.route?.provider ?? '',
+        status: o.answer.status,
+        seconds: o.seconds,
+        triggers: result.kind === 'processed' ? result.triggers : [],
+      });
+    },
+    onCreated: (c) => metrics.resourceCreated(c.route.path, c.trigger, c.kind),
+    onError: (e) => log.error('unexpected error', { error: e instanceof Error ? e.stack : String(e) }),
+    onAborted: (route) =>
+      log.debug('the client closed the connection before sending the whole body', { route: route.path }),
+    admin: {
+      metrics: () => metrics.exposition(),
+      logLevel: () => log.level,
+      setLogLevel: (level) => {
+        if (!isLevel(level)) return `send one of: ${LEVELS.join(', ')}`;
+        const from = log.level;
+        log.setLevel(level);
+        // At the new level (info at most), so the change itself always shows.
+        log[level === 'debug' ? 'info' : level]('log level changed', { from, to: level });
+        return undefined;
+      },
+    },
   };
-  const webhook = await listen(createWebhookApp(deps), intFlag(args, 'port'));
-  const admin = await listen(createAdminApp(deps), intFlag(args, 'admin-port'));
-  const ports = {
-    webhook: (webhook.address() as AddressInfo).port,
-    admin: (admin.address() as AddressInfo).port,
-  };
-  log.info('listening', {
-    port: ports.webhook,
-    adminPort: ports.admin,
-    routes: routesFile,
-    sha256: config.sha256,
-    mode: dryRun ? 'dry-run' : serverDryRun ? 'server-dry-run' : 'create',
-  });
 
-  const reload = (): boolean => {
-    const next = loadConfigFile(routesFile, { secretsDir });
-    if (!next.ok) {
+  const timeouts = options.serverTimeouts ?? SERVER_TIMEOUTS;
+  const webhook = await GatewayServer.listen(createWebhookApp(deps), intFlag(args, 'port'), timeouts);
+  const admin = await GatewayServer.listen(createAdminApp(deps), intFlag(args, 'admin-port'), timeouts).catch(
+    async (error: unknown) => {
+      await webhook.close();
+      throw error;
+    },
+  );
+  const ports = { webhook: webhook.port, admin: admin.port };
+
+  const watcher = new ConfigWatcher({
+    file: routesFile,
+    serving: config.sha256,
+    load: (bytes) => loadConfigBytes(bytes, routesFile, { secretsDir }),
+    onLoaded: ({ config: next, warnings, cause }) => {
+      const previous = config.sha256;
+      config = next;
+      metrics.configLoaded(next.sha256);
+      metrics.reload('success');
+      secrets.watch(next.secretRefs);
+      for (const w of warnings) log.warn(w);
+      log.info('config reloaded', {
+        file: routesFile,
+        cause,
+        sha256: next.sha256,
+        previousSha256: previous,
+        routes: next.routes.map((r) => r.path),
+      });
+    },
+    onFailed: ({ problems, sha256, cause }) => {
+      metrics.reload('failure');
       log.error('config reload failed; keeping the previous config', {
         file: routesFile,
-        problems: next.problems,
+        cause,
+        sha256,
+        servingSha256: config.sha256,
+        problems,
       });
-      return false;
-    }
-    config = next.config;
-    secrets.watch(config.secretRefs);
-    log.info('config reloaded', { file: routesFile, sha256: config.sha256 });
-    return true;
-  };
+    },
+    onWatchError: (e) => log.warn('routes file watch problem', { error: e.message }),
+    ...options.reload,
+  });
+  watcher.start();
 
   let resolveDone: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  let finished = false;
+  const started = Date.now();
+  const finish = (code: number) => {
+    if (finished) return;
+    finished = true;
+    webhook.destroy();
+    admin.destroy();
+    watcher.close();
+    secrets.close();
+    create?.close();
+    log.info('stopped', { exitCode: code, shutdownMs: shutdownStarted ? Date.now() - shutdownStarted : 0 });
+    resolveDone(code);
+  };
+
+  // Contract §8 and ../shared/reference/kubernetes.md §6: readiness off at once; keep serving for the drain
+  // delay so endpoints and ingress controllers stop sending here; then stop accepting and let what is in
+  // flight finish; exit 1 at the deadline or on a second signal.
+  let shutdownStarted = 0;
   const shutdown = () => {
     if (shuttingDown) {
       log.warn('second stop signal: exiting now');
@@ -116,71 +198,60 @@ export async function startServe(
       return;
     }
     shuttingDown = true;
+    shutdownStarted = Date.now();
     log.info('shutting down', {
       drainDelaySeconds: drainMs / 1000,
       shutdownTimeoutSeconds: shutdownMs / 1000,
+      inFlight: deps.limiter!.inFlight,
+      uptimeSeconds: Math.round((shutdownStarted - started) / 1000),
     });
+    webhook.drain();
+    admin.drain();
     const deadline = setTimeout(() => {
-      log.error('shutdown timeout: in-flight requests did not finish');
+      log.error('shutdown timeout: in-flight requests did not finish', { inFlight: deps.limiter!.inFlight });
       finish(1);
     }, shutdownMs);
     deadline.unref();
-    // Keep serving while endpoints and load balancers notice /readyz is 503, then stop accepting.
     setTimeout(() => {
-      Promise.all([close(webhook), close(admin)]).then(() => finish(0));
+      log.info('drain delay over: no new connections', { inFlight: deps.limiter!.inFlight });
+      void Promise.all([webhook.close(), admin.close()]).then(() => {
+        clearTimeout(deadline);
+        finish(0);
+      });
     }, drainMs).unref();
   };
-  let finished = false;
-  const finish = (code: number) => {
-    if (finished) return;
-    finished = true;
-    webhook.closeAllConnections();
-    admin.closeAllConnections();
-    secrets.close();
-    create?.close();
-    log.info('stopped', { exitCode: code });
-    resolveDone(code);
-  };
+  // Before announcing `listening`: whoever reads that line may signal at once.
   if (options.signals) {
     process.on('SIGTERM', shutdown);
     process.on('SIGINT', shutdown);
-    process.on('SIGHUP', () => void reload());
+    process.on('SIGHUP', () => void watcher.reload('SIGHUP'));
   }
-  return { done, shutdown, reload, ports };
-}
-
-function listen(app: ReturnType<typeof createWebhookApp>, port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, () => resolve(server));
-    server.once('error', reject);
+  log.info('listening', {
+    port: ports.webhook,
+    adminPort: ports.admin,
+    routes: routesFile,
+    sha256: config.sha256,
+    mode: dryRun ? 'dry-run' : serverDryRun ? 'server-dry-run' : 'create',
+    maxInFlight: limits.max,
+    maxInFlightPerRoute: limits.perRoute,
   });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-function logWebhook(log: Logger, o: WebhookObservation): void {
-  const { result, answer } = o;
-  const fields: Record<string, unknown> = {
-    eventId: result.eventId,
-    route: result.route?.path ?? '',
-    provider: result.route?.provider ?? '',
-    status: answer.status,
-    durationMs: Math.round(o.seconds * 1000),
+  const limiter = deps.limiter!;
+  return {
+    done,
+    shutdown,
+    reload: () => watcher.reload('reload'),
+    ports,
+    load: () => ({ inFlight: limiter.inFlight, waiting: limiter.waiting }),
   };
-  if (result.kind === 'rejected') {
-    fields.error = result.rejection.message;
-  } else {
-    fields.event = result.event ?? '';
-    fields.triggers = result.triggers.map((t) => ({
-      name: t.name,
-      outcome: t.outcome,
-      ...('reason' in t ? { reason: t.reason } : {}),
-      ...('resources' in t && t.resources.length > 0
-        ? { resources: t.resources.map((r) => `${r.kind}/${r.namespace}/${r.name}`) }
-        : {}),
-    }));
-  }
-  log.info('webhook', fields);
+}
+
+function limitSettings(args: ParsedArgs, maxWaitMs: number): LimitSettings {
+  const max = intFlag(args, 'max-in-flight');
+  const perRoute =
+    args.values['max-in-flight-per-route'] === undefined
+      ? defaultPerRoute(max)
+      : intFlag(args, 'max-in-flight-per-route');
+  if (max < 1) throw new UsageError('--max-in-flight must be at least 1');
+  if (perRoute < 1) throw new UsageError('--max-in-flight-per-route must be at least 1');
+  return { max, perRoute: Math.min(perRoute, max), maxWaitMs };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../../src/cli/args.js';
 import { SERVE } from '../../src/cli/spec.js';
-import { startServe, type ServeHandle } from '../../src/commands/serve.js';
+import { startServe, type ServeHandle, type ServeOptions } from '../../src/commands/serve.js';
 import { repoRoot } from './shared.js';
 
 export const demoSecretsDir = join(repoRoot, 'test/fixtures/secrets');
@@ -35,6 +35,8 @@ export function routesFile(yaml: string): string {
 export async function startGateway(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  /** Test knobs of `serve` (reload intervals, slot wait); signals are never installed in-process. */
+  options: Omit<ServeOptions, 'signals' | 'log'> = {},
 ): Promise<RunningGateway> {
   const logs: string[] = [];
   const stderr: string[] = [];
@@ -47,7 +49,7 @@ export async function startGateway(
       env,
       readStdin: async () => Buffer.alloc(0),
     },
-    { signals: false },
+    { ...options, signals: false },
   );
   if (typeof handle === 'number') throw new Error(`serve exited with ${handle}: ${stderr.join('')}`);
   return {
