@@ -6,7 +6,7 @@
 // are `map(string, dyn)` in Tekton, so nearly every interesting value is `dyn` and only literal-typed
 // mistakes (`'a' + 1`, `size(1)`) can be caught before run time, as in cel-go. Where we are unsure we
 // accept: evaluation still reports the error, naming the expression.
-import { childrenOf, qualifiedName, type CelNode } from './cel-ast.js';
+import { qualifiedName, type CelNode } from './cel-ast.js';
 
 export type CelTypeName =
   | 'int'
@@ -68,8 +68,6 @@ const BUILTIN_OPERATORS = new Set([
   '@not_strictly_false',
   'not_strictly_false',
 ]);
-
-const OPTIONAL_SYNTAX = new Set(['_?._', '_[?_]']);
 
 function compatible(actual: CelTypeName, expected: CelTypeName): boolean {
   return actual === 'dyn' || expected === 'dyn' || actual === expected;
@@ -210,10 +208,6 @@ class Checker {
       case 'not_strictly_false':
         return 'bool';
     }
-    if (OPTIONAL_SYNTAX.has(node.fn)) {
-      this.report('optional syntax (`?.`, `[?`) is not enabled in Tekton’s CEL environment');
-      return 'dyn';
-    }
     if (node.fn === 'compareSecret' && target !== undefined && args.length === 3) {
       this.report(
         'compareSecret takes (key, secretName): the gateway reads secrets from its secrets directory, so the third (namespace) argument is not supported',
@@ -279,10 +273,4 @@ export function checkCel(root: CelNode, env: CheckEnv, limits: CelLimits): strin
   checker.typeOf(root, new Map(), 0);
   checker.finish();
   return checker.problems;
-}
-
-/** Every node of the tree, depth first (for callers that only need to look, not type). */
-export function* walkCel(node: CelNode): Generator<CelNode> {
-  yield node;
-  for (const child of childrenOf(node)) yield* walkCel(child);
 }

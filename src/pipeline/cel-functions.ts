@@ -104,8 +104,12 @@ function goString(s: string): string {
     .replace(/\\ud[89a-f][0-9a-f]{2}/g, '\\ufffd'); // a lone surrogate is invalid UTF-8: Go writes U+FFFD
 }
 
-/** Go's json.Marshal of decoded JSON: compact, object keys sorted, HTML characters escaped. */
-export function marshalGoJSON(value: JsonValue): string {
+/**
+ * Go's json.Marshal of decoded JSON: compact, object keys sorted, HTML characters escaped. `tick` is called for
+ * every value, so a caller can stop a large marshal by throwing.
+ */
+export function marshalGoJSON(value: JsonValue, tick?: () => void): string {
+  tick?.();
   if (value === null) return 'null';
   if (typeof value === 'string') return goString(value);
   if (typeof value === 'number') {
@@ -113,9 +117,9 @@ export function marshalGoJSON(value: JsonValue): string {
     return JSON.stringify(value);
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (Array.isArray(value)) return `[${value.map(marshalGoJSON).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map((item) => marshalGoJSON(item, tick)).join(',')}]`;
   const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${goString(k)}:${marshalGoJSON(value[k]!)}`).join(',')}}`;
+  return `{${keys.map((k) => `${goString(k)}:${marshalGoJSON(value[k]!, tick)}`).join(',')}}`;
 }
 
 const BASE64_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -137,4 +141,103 @@ export function decodeBase64(s: string): Uint8Array {
 
 export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');
+}
+
+// cel-go's strings extension, where @bufbuild/cel's version is correct but slow on large strings (it builds the
+// result one character at a time, and `replace` copies the whole string per match): a 25 MiB payload made a
+// single call block for seconds. These produce the same results in linear time.
+
+function fromUtf16(units: Uint16Array): string {
+  return Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
+}
+
+/** `lowerAscii()` / `upperAscii()`: only A–Z / a–z change, everything else is kept. */
+export function asciiCase(s: string, upper: boolean): string {
+  if (!(upper ? /[a-z]/ : /[A-Z]/).test(s)) return s;
+  const [from, to, delta] = upper ? [0x61, 0x7a, -32] : [0x41, 0x5a, 32];
+  const units = new Uint16Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    units[i] = c >= from && c <= to ? c + delta : c;
+  }
+  return fromUtf16(units);
+}
+
+/** `size(s)`: code points, without building an array of them. */
+export function countRunes(s: string): number {
+  let count = s.length;
+  for (let i = 0; i + 1 < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return count;
+}
+
+/** `s.reverse()`: reverses characters (code points), keeping surrogate pairs in order. */
+export function reverseRunes(s: string): string {
+  const n = s.length;
+  const units = new Uint16Array(n);
+  for (let i = 0; i < n; i++) units[n - 1 - i] = s.charCodeAt(i);
+  for (let i = 0; i + 1 < n; i++) {
+    const low = units[i]!;
+    const high = units[i + 1]!;
+    if (low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff) {
+      units[i] = high;
+      units[i + 1] = low;
+      i++;
+    }
+  }
+  return fromUtf16(units);
+}
+
+/** Go's strings.Replace(s, old, repl, n): n < 0 (or absent) replaces all; an empty `old` matches between runes. */
+export function replaceGo(s: string, old: string, repl: string, n: bigint | undefined): string {
+  const all = n === undefined || n < 0n;
+  if (n === 0n || old === repl) return s;
+  if (old === '') {
+    const runes = Array.from(s);
+    const limit = all ? runes.length + 1 : Math.min(Number(n), runes.length + 1);
+    const parts: string[] = [];
+    for (let i = 0; i <= runes.length; i++) {
+      if (i < limit) parts.push(repl);
+      if (i < runes.length) parts.push(runes[i]!);
+    }
+    return parts.join('');
+  }
+  if (all) return s.split(old).join(repl);
+  const parts: string[] = [];
+  let pos = 0;
+  for (let count = 0n; count < n; count++) {
+    const at = s.indexOf(old, pos);
+    if (at < 0) break;
+    parts.push(s.slice(pos, at), repl);
+    pos = at + old.length;
+  }
+  parts.push(s.slice(pos));
+  return parts.join('');
+}
+
+const QUOTE_ESCAPES: Readonly<Record<string, string>> = {
+  '\0': '\\0',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\v': '\\v',
+  '\f': '\\f',
+  '\r': '\\r',
+  '"': '\\"',
+  '\\': '\\\\',
+};
+
+/** `strings.quote(s)`: a double-quoted CEL string literal. */
+export function quoteCel(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `"${s.replace(/[\0\x07\b\t\n\v\f\r"\\]/g, (c) => QUOTE_ESCAPES[c]!)}"`;
 }

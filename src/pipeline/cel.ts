@@ -36,12 +36,17 @@ import type { CelInput, CelProgram, CelResult, JsonObject, JsonValue, SecretLook
 import type { CelConstant, CelNode } from './cel-ast.js';
 import { checkCel, type CelSignature, type CelTypeName, type CheckEnv } from './cel-check.js';
 import {
+  asciiCase,
+  countRunes,
   decodeBase64,
   encodeBase64,
   marshalGoJSON,
   parseJSONObject,
   parseYAMLObject,
+  quoteCel,
   quoteForError,
+  replaceGo,
+  reverseRunes,
   truncateUtf8,
 } from './cel-functions.js';
 import {
@@ -66,7 +71,9 @@ export type CelCompileResult = { ok: true; program: CelProgram } | { ok: false; 
 // the static limits below keep the shape of an expression reasonable. docs/cel.md has the measurements.
 
 /** Wall-clock budget of one evaluation (one filter or one overlay). */
-export const EVALUATION_BUDGET_MS = 250;
+export const EVALUATION_BUDGET_MS = 500;
+/** Wall-clock budget of all evaluations on one webhook body: every filter and overlay of every trigger. */
+export const WEBHOOK_BUDGET_MS = 1000;
 const MAX_SOURCE_CHARS = 10_000;
 const LIMITS = { maxComprehensionNesting: 3, maxNodes: 2_500 } as const;
 /** Deadline checks happen every this many comprehension steps (reading the clock costs ~50 ns). */
@@ -75,6 +82,8 @@ const TICKS_PER_CHECK = 16;
 interface Evaluation {
   readonly secrets: SecretLookup;
   readonly deadline: number;
+  /** Which limit the deadline comes from, for the message. */
+  readonly limit: 'expression' | 'webhook';
   ticks: number;
   exceeded: boolean;
 }
@@ -82,11 +91,16 @@ interface Evaluation {
 /** The evaluation in progress. Evaluation is synchronous, so there is at most one at a time. */
 let active: Evaluation | undefined;
 
+/** CEL time already spent per webhook body (the pipeline parses a body once and hands the same object to every trigger). */
+const spentPerBody = new WeakMap<object, number>();
+
 class BudgetExceeded extends Error {
-  constructor() {
+  constructor(limit: Evaluation['limit']) {
     super(
-      `evaluation stopped after ${EVALUATION_BUDGET_MS} ms (the gateway's limit per expression): ` +
-        'the expression does too much work for this payload',
+      limit === 'expression'
+        ? `evaluation stopped after ${EVALUATION_BUDGET_MS} ms (the gateway's limit per expression): ` +
+            'the expression does too much work for this payload'
+        : `evaluation stopped: this webhook's expressions together used the gateway's ${WEBHOOK_BUDGET_MS} ms of CEL time`,
     );
   }
 }
@@ -100,7 +114,7 @@ function checkBudget(): void {
   const current = evaluation();
   if (current.exceeded || performance.now() > current.deadline) {
     current.exceeded = true;
-    throw new BudgetExceeded();
+    throw new BudgetExceeded(current.limit);
   }
 }
 
@@ -179,12 +193,16 @@ function celToJson(v: CelValue, strict: boolean): JsonValue {
   if (v instanceof Uint8Array) return encodeBase64(v);
   if (isCelList(v)) {
     const out: JsonValue[] = [];
-    for (const item of v) out.push(celToJson(item, strict));
+    for (const item of v) {
+      tick();
+      out.push(celToJson(item, strict));
+    }
     return out;
   }
   if (isCelMap(v)) {
     const out: JsonObject = {};
     for (const [key, item] of v) {
+      tick();
       const name = isCelUint(key) ? String(key.value) : String(key);
       Object.defineProperty(out, name, { value: celToJson(item, strict), enumerable: true, writable: true });
     }
@@ -344,17 +362,14 @@ function compareSecret(given: string, secretKey: string, secretName: string): bo
 // ---------------------------------------------------------------------------------------------------
 // translate(): RE2 programs, compiled once per pattern
 
+// Patterns are nearly always literals in the expression; the library would compile `matches` patterns per call.
 const regexCache = new Map<string, RE2JS>();
 const REGEX_CACHE_SIZE = 256;
 
 function compileRegex(pattern: string): RE2JS {
   let re = regexCache.get(pattern);
   if (re === undefined) {
-    try {
-      re = RE2JS.compile(pattern);
-    } catch (err) {
-      throw new Error(`failed to parse regular expression for translation: ${(err as Error).message}`);
-    }
+    re = RE2JS.compile(pattern);
     if (regexCache.size >= REGEX_CACHE_SIZE) regexCache.delete(regexCache.keys().next().value!);
     regexCache.set(pattern, re);
   }
@@ -362,8 +377,13 @@ function compileRegex(pattern: string): RE2JS {
 }
 
 function translate(s: string, pattern: string, replacement: string): string {
-  const re = compileRegex(pattern);
-  return replaceAllRE2(re.re2().prog, re.namedGroups(), s, replacement, checkBudget);
+  let re: RE2JS;
+  try {
+    re = compileRegex(pattern);
+  } catch (err) {
+    throw new Error(`failed to parse regular expression for translation: ${(err as Error).message}`);
+  }
+  return replaceAllRE2(re.re2().prog, re.namedGroups(), s, replacement, tick);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -510,23 +530,81 @@ function setFunctions(): CelFunc[] {
 }
 
 function stringAndEncoderFunctions(): CelFunc[] {
+  const budgeted =
+    <A extends unknown[], R>(f: (...args: A) => R) =>
+    (...args: A): R => {
+      checkBudget();
+      return f(...args);
+    };
   return [
     celMethod('reverse', STRING, [], STRING, function () {
-      return Array.from(this).reverse().join('');
+      checkBudget();
+      return reverseRunes(this);
+    }),
+    celMethod('lowerAscii', STRING, [], STRING, function () {
+      checkBudget();
+      return asciiCase(this, false);
+    }),
+    celMethod('upperAscii', STRING, [], STRING, function () {
+      checkBudget();
+      return asciiCase(this, true);
+    }),
+    celMethod('replace', STRING, [STRING, STRING], STRING, function (old, repl) {
+      checkBudget();
+      return replaceGo(this, old, repl, undefined);
+    }),
+    celMethod('replace', STRING, [STRING, STRING, INT], STRING, function (old, repl, n) {
+      checkBudget();
+      return replaceGo(this, old, repl, n);
+    }),
+    celFunc('strings.quote', [STRING], STRING, budgeted(quoteCel)),
+    celFunc('size', [STRING], INT, (s) => BigInt(countRunes(s))),
+    celMethod('size', STRING, [], INT, function () {
+      return BigInt(countRunes(this));
+    }),
+    celMethod('format', STRING, [LIST], STRING, function (args) {
+      checkBudget();
+      // The library formats one character at a time: seconds for a multi-megabyte format string.
+      if (this.length > MAX_FORMAT_CHARS) {
+        throw new Error(
+          `format(): the format string has ${this.length} characters, at most ${MAX_FORMAT_CHARS} are supported`,
+        );
+      }
+      const result = LIBRARY_FORMAT.call(0, this, [args]);
+      if (result === undefined || isCelError(result))
+        throw new Error(result?.message ?? 'format(): no matching overload');
+      return result as string;
+    }),
+    celMethod('join', LIST, [], STRING, function () {
+      return joinStrings(this, '');
+    }),
+    celMethod('join', LIST, [STRING], STRING, function (separator) {
+      return joinStrings(this, separator);
     }),
     celFunc('base64.decode', [STRING], BYTES, decodeBase64),
     celFunc('base64.encode', [BYTES], STRING, encodeBase64),
     celFunc('json.encode', [DYN], STRING, (v) => {
       checkBudget();
-      return marshalGoJSON(celToJson(v, true));
+      return marshalGoJSON(celToJson(v, true), tick);
     }),
   ];
+}
+
+const MAX_FORMAT_CHARS = 65_536;
+const LIBRARY_FORMAT = strings.find((f) => f.name === 'format')!;
+
+function joinStrings(list: CelList, separator: string): string {
+  checkBudget();
+  const items = listItems(list);
+  if (items.some((item) => typeof item !== 'string'))
+    throw new Error('join: the list contains a non-string value');
+  return items.join(separator);
 }
 
 function tektonFunctions(): CelFunc[] {
   const marshal = (v: CelList | CelMap): string => {
     checkBudget();
-    return marshalGoJSON(celToJson(v, true));
+    return marshalGoJSON(celToJson(v, true), tick);
   };
   return [
     celMethod('match', MAP, [STRING, STRING], BOOL, function (name, value) {
@@ -606,6 +684,7 @@ function evaluationFunctions(): CelFunc[] {
 
 const env = celEnv({
   variables: { body: MAP, header: MAP, requestURL: STRING, extensions: MAP },
+  re2: { compile: compileRegex },
   funcs: [
     ...strings,
     ...stringAndEncoderFunctions(),
@@ -903,9 +982,15 @@ function run(planned: Planned, input: CelInput, clean: boolean): LibraryResult {
 }
 
 function evaluate(planned: Planned, input: CelInput): CelResult {
+  const start = performance.now();
+  const body = typeof input.body === 'object' && input.body !== null ? input.body : undefined;
+  const spent = body === undefined ? 0 : (spentPerBody.get(body) ?? 0);
+  const remaining = WEBHOOK_BUDGET_MS - spent;
+  if (remaining <= 0) return { ok: false, error: new BudgetExceeded('webhook').message };
   const current: Evaluation = {
     secrets: input.secrets,
-    deadline: performance.now() + EVALUATION_BUDGET_MS,
+    deadline: start + Math.min(EVALUATION_BUDGET_MS, remaining),
+    limit: remaining < EVALUATION_BUDGET_MS ? 'webhook' : 'expression',
     ticks: 0,
     exceeded: false,
   };
@@ -916,15 +1001,16 @@ function evaluate(planned: Planned, input: CelInput): CelResult {
     if (isCelError(result) && result.message.startsWith('Unsupported input'))
       result = run(planned, input, true);
     // An exhausted budget may have been absorbed by `||`/`&&`; the result is not trustworthy either way.
-    if (current.exceeded) return { ok: false, error: new BudgetExceeded().message };
+    if (current.exceeded) return { ok: false, error: new BudgetExceeded(current.limit).message };
     if (isCelError(result)) return { ok: false, error: describeEvaluationError(result.message) };
     return { ok: true, value: celToJson(result, false) };
   } catch (err) {
     if (current.exceeded || err instanceof RangeError)
-      return { ok: false, error: new BudgetExceeded().message };
+      return { ok: false, error: new BudgetExceeded(current.limit).message };
     return { ok: false, error: `evaluation failed: ${(err as Error).message}` };
   } finally {
     active = previous;
+    if (body !== undefined) spentPerBody.set(body, spent + (performance.now() - start));
   }
 }
 

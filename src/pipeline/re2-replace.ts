@@ -106,19 +106,29 @@ class Queue {
   }
 }
 
-/** Called regularly while matching, so a caller can enforce a time budget by throwing. */
+/** Called once per input position examined, so a caller can enforce a time budget by throwing. */
 export type Tick = () => void;
 
-const TICK_EVERY = 4096;
+/** The two run queues, allocated once per replaceAll rather than once per match. */
+interface Workspace {
+  run: Queue;
+  next: Queue;
+}
 
 /**
  * Finds the leftmost-first match at or after `from`, as Go's regexp does; returns the capture positions
  * (UTF-16 indexes into s; -1 for a group that did not take part) or undefined.
  */
-function findAt(prog: Re2Prog, s: string, from: number, tick: Tick | undefined): number[] | undefined {
+function findAt(
+  prog: Re2Prog,
+  s: string,
+  from: number,
+  work: Workspace,
+  tick: Tick | undefined,
+): number[] | undefined {
   const ncap = Math.max(prog.numCap, 2);
-  let run = new Queue(prog.inst.length);
-  let next = new Queue(prog.inst.length);
+  let { run, next } = work;
+  run.clear();
   let matched: number[] | undefined;
 
   const add = (q: Queue, pc: number, pos: number, caps: number[], context: number): void => {
@@ -161,8 +171,8 @@ function findAt(prog: Re2Prog, s: string, from: number, tick: Tick | undefined):
   let pos = from;
   let rune = runeAt(s, pos);
   let context = emptyContext(runeBefore(s, pos), rune);
-  for (let steps = 1; ; steps++) {
-    if (tick !== undefined && steps % TICK_EVERY === 0) tick();
+  for (;;) {
+    tick?.();
     if (matched !== undefined && run.threads.length === 0) break;
     if (matched === undefined) {
       const caps = new Array<number>(ncap).fill(-1);
@@ -267,8 +277,9 @@ export function replaceAllRE2(
   let out = '';
   let lastMatchEnd = 0;
   let searchPos = 0;
+  const work: Workspace = { run: new Queue(prog.inst.length), next: new Queue(prog.inst.length) };
   while (searchPos <= s.length) {
-    const caps = findAt(prog, s, searchPos, tick);
+    const caps = findAt(prog, s, searchPos, work, tick);
     if (caps === undefined) break;
     const [start, end] = caps as [number, number];
     out += s.slice(lastMatchEnd, start);
