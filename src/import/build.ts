@@ -73,12 +73,18 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
   }
 
   const paths = new PathClaims();
+  for (const ip of objects.ingressPaths) {
+    const path = normaliseIngressPath(ip.path).path;
+    if (path !== undefined && objects.listeners.some((l) => leadsTo(ip, l))) paths.reserve(path);
+  }
   const secrets = new Map<string, SecretRef & { namespace: string | undefined }>();
+  const usedTriggers = new Set<Origin>();
   for (const listener of objects.listeners) {
     listenerNotes(listener, findings);
     const lookups: Lookups = { objects, bindingKeys, templateKeys };
     const groups = new Map<string, { chain: MappedChain; triggers: DocTrigger[] }>();
     const resolved = resolveListener(listener, objects, findings);
+    for (const r of resolved) usedTriggers.add(r.origin);
     resolved.forEach((r, i) => {
       const mapped = mapTrigger(r, i, lookups, findings);
       if (!mapped) return;
@@ -130,6 +136,11 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
         doc.routes.push(makeRoute(path, provider, group.chain, listener, group.triggers, comment, findings));
         first = false;
       }
+    }
+  }
+  for (const t of objects.triggers) {
+    if (!usedTriggers.has(t.origin)) {
+      findings.note(t.origin, 'no EventListener in the given files runs this Trigger, so it has no route');
     }
   }
   for (const s of secrets.values()) {
@@ -372,10 +383,21 @@ function listenerNotes(listener: Listener, findings: Findings): void {
 
 // --- paths -----------------------------------------------------------------------------------------------
 
+/**
+ * Route paths in use. Ingress paths that lead to some listener are reserved up front, so a listener without
+ * one (`/<name>`) or a split route (`<path>/<provider>`) never takes a path another listener's webhooks use,
+ * whatever order the files list the listeners in.
+ */
 class PathClaims {
   private readonly used = new Set<string>();
+  private readonly reserved = new Set<string>();
 
-  has(path: string): boolean {
+  reserve(path: string): void {
+    this.reserved.add(path);
+  }
+
+  /** Taken by a route already (an Ingress path may still be claimed by the listener it leads to). */
+  taken(path: string): boolean {
     return this.used.has(path);
   }
 
@@ -383,13 +405,17 @@ class PathClaims {
     this.used.add(path);
   }
 
-  /** `<base>/<provider>`, then `-2`, `-3`… until unused. */
+  /** `path`, else `path-2`, `path-3`… until neither taken nor reserved; claimed. */
+  fresh(path: string): string {
+    let candidate = path;
+    for (let n = 2; this.used.has(candidate) || this.reserved.has(candidate); n++) candidate = `${path}-${n}`;
+    this.used.add(candidate);
+    return candidate;
+  }
+
+  /** `<base>/<provider>` for a split route. */
   derive(base: string, provider: string): string {
-    const stem = `${base === '/' ? '' : base}/${provider}`;
-    let path = stem;
-    for (let n = 2; this.used.has(path); n++) path = `${stem}-${n}`;
-    this.used.add(path);
-    return path;
+    return this.fresh(`${base === '/' ? '' : base}/${provider}`);
   }
 }
 
@@ -408,18 +434,18 @@ function listenerPaths(
   const service = `el-${el.name}`;
   const out: BasePath[] = [];
   const from = `from ${describeOrigin(el)}`;
+  let lost: string | undefined;
   for (const ip of ingressPaths) {
-    if (ip.service !== service) continue;
-    const ns = ip.origin.namespace;
-    if (ns !== undefined && el.namespace !== undefined && ns !== el.namespace) continue;
+    if (!leadsTo(ip, listener)) continue;
     const path = ingressRoutePath(ip, findings);
     if (path === undefined || out.some((o) => o.path === path)) continue;
     const via = `${describeOrigin(ip.origin)}${ip.host === undefined ? '' : ` host ${ip.host}`} path ${ip.path}`;
-    if (claims.has(path)) {
+    if (claims.taken(path)) {
+      lost = ip.path;
       findings.leftOut(
         ip.origin,
-        `path ${ip.path} also leads to another listener (by host); the gateway routes by path only`,
-        `point this host's webhook at the route the report gives for ${describeOrigin(el)}`,
+        `path ${ip.path} also leads to another listener (another host, or the same path twice); the gateway routes by path only`,
+        `point the webhooks of ${describeOrigin(el)} at the route the output gives it`,
       );
       continue;
     }
@@ -427,32 +453,49 @@ function listenerPaths(
     out.push({ path, comment: [`${from}, ${via}`] });
   }
   if (out.length === 0) {
-    let path = `/${el.name}`;
-    if (claims.has(path) && el.namespace !== undefined) path = `/${el.namespace}/${el.name}`;
-    for (let n = 2; claims.has(path); n++) path = `/${el.name}-${n}`;
-    claims.claim(path);
-    out.push({ path, comment: [`${from} (no Ingress path leads to ${service}: the route is ${path})`] });
+    const path = claims.fresh(
+      claims.taken(`/${el.name}`) && el.namespace !== undefined
+        ? `/${el.namespace}/${el.name}`
+        : `/${el.name}`,
+    );
+    const why =
+      lost === undefined
+        ? `no Ingress path leads to ${service}`
+        : `its Ingress path ${lost} belongs to another listener`;
+    out.push({ path, comment: [`${from} (${why}: the route is ${path})`] });
   }
   return out;
 }
 
-/** The route path for an Ingress path: trailing slashes dropped; a regex path cut to its literal prefix. */
+function leadsTo(ip: IngressPath, listener: Listener): boolean {
+  const ns = ip.origin.namespace;
+  const elNs = listener.origin.namespace;
+  return (
+    ip.service === `el-${listener.origin.name}` && (ns === undefined || elNs === undefined || ns === elNs)
+  );
+}
+
+/** An Ingress path as a route path: trailing slashes dropped, a regex cut to its literal prefix. */
+function normaliseIngressPath(raw: string): { path: string | undefined; pattern: boolean } {
+  const special = raw.search(REGEX_CHARS);
+  let path = special >= 0 ? raw.slice(0, special) : raw;
+  path = path.replace(/\/+$/, '') || '/';
+  return { path: ROUTE_PATH.test(path) ? path : undefined, pattern: special >= 0 };
+}
+
+/** The route path for an Ingress path, with a warning where it does not mean the same. */
 function ingressRoutePath(ip: IngressPath, findings: Findings): string | undefined {
-  let path = ip.path;
-  const special = path.search(REGEX_CHARS);
-  if (special >= 0) {
-    path = path.slice(0, special);
-    findings.warn(
-      ip.origin,
-      `path ${ip.path} is a pattern; the route uses its literal prefix ${path.replace(/\/+$/, '') || '/'}`,
-      'check that the webhook URL starts with that prefix',
-    );
-  }
-  path = path.replace(/\/+$/, '');
-  if (path === '') path = '/';
-  if (!ROUTE_PATH.test(path)) {
+  const { path, pattern } = normaliseIngressPath(ip.path);
+  if (path === undefined) {
     findings.warn(ip.origin, `path ${ip.path} cannot be a route path; the listener gets /<name> instead`);
     return undefined;
+  }
+  if (pattern) {
+    findings.warn(
+      ip.origin,
+      `path ${ip.path} is a pattern; the route uses its literal prefix ${path}`,
+      'check that the webhook URL starts with that prefix',
+    );
   }
   if (ip.pathType === 'Exact') {
     findings.warn(

@@ -617,6 +617,9 @@ spec:
     );
     expect(r.doc.routes[0].triggers.map((x: any) => x.name)).toEqual(['yes']);
     expect(warnings(r).some((w) => /labelSelector was resolved once .*ci\/yes/.test(w.message))).toBe(true);
+    expect(r.findings.find((f) => f.subject === 'Trigger ci/no')?.message).toMatch(
+      /no EventListener .* runs this Trigger/,
+    );
   });
 
   it("triggerGroups: the group's interceptors run first on each selected Trigger", async () => {
@@ -675,6 +678,26 @@ spec:
     expect(leftOut(r).map((f) => f.message)).toEqual([
       expect.stringMatching(/also leads to another listener/),
     ]);
+  });
+
+  it('a listener without an Ingress never takes a path an Ingress gives another listener, whatever the order', () => {
+    const r = run(
+      listener('dev', trigger('a')),
+      listener('other', trigger('b')).replace(/---\n[\s\S]*$/, ''),
+      `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: hooks, namespace: ci}
+spec:
+  rules:
+    - http: {paths: [{path: /dev, pathType: Prefix, backend: {service: {name: el-other}}}]}
+`,
+    );
+    expect(r.doc.routes.map((x: any) => [x.path, x.triggers[0].name])).toEqual([
+      ['/dev', 'b'],
+      ['/dev-2', 'a'],
+    ]);
+    expect(r.complete).toBe(true);
   });
 
   it('reads a kubectl List', () => {
