@@ -199,7 +199,9 @@ async function createAll(
         );
     }
   }
-  if (io.serverDryRun) return { name, outcome: 'rendered', objects: returned };
+  // A server-side dry run of a delivery that was already turned into its objects answers what serve would
+  // (duplicate), rather than `rendered` with nothing in it; otherwise it shows what the API would store.
+  if (io.serverDryRun && createdAny) return { name, outcome: 'rendered', objects: returned };
   return { name, outcome: createdAny ? 'created' : 'duplicate', resources: done };
 }
 

@@ -687,6 +687,21 @@ describe('serve --server-dry-run', () => {
     expect(fake.objects()).toEqual([]);
   });
 
+  it('a delivery already turned into its objects answers duplicate (what serve would), not an empty render', async () => {
+    const fake = await fakeKube(cleanup);
+    const real = await gatewayOn(cleanup, fake, exampleRoutes);
+    const dry = await gatewayOn(cleanup, fake, exampleRoutes, ['--server-dry-run']);
+    const body = delivery('gitlab-tag-push.json');
+    const headers = signed.gitlab(body, gitlabToken, 'Tag Push Hook', 'dry-3');
+    expect((await post(`${real.url}/gitlab`, body, headers)).status).toBe(201);
+    const res = await post(`${dry.url}/gitlab`, body, headers);
+    expect(res.status).toBe(201);
+    const tag = triggersOf(res).find((t) => t.name === 'tag-push')!;
+    expect(tag.outcome).toBe('duplicate');
+    expect(tag.resources).toEqual([refOf((fake.objects() as Obj[])[0]!)]);
+    expect(fake.objects()).toHaveLength(1);
+  });
+
   it('a refusal is still a 502: the dry run runs every check', async () => {
     const fake = await fakeKube(cleanup, { namespaces: ['default'] });
     const gw = await gatewayOn(cleanup, fake, exampleRoutes, ['--server-dry-run']);
