@@ -3,7 +3,7 @@
 //
 // An expression is compiled once, when the config loads: parsed, macros the library lacks expanded, checked
 // against Tekton's environment (cel-check.ts), rewritten for safe evaluation (cel-rewrite.ts) and planned.
-// Evaluation runs on the caller's thread within a time budget; see EVALUATION_BUDGET_MS.
+// Evaluation runs on the caller's thread within a time budget (cel-budget.ts).
 import {
   CelScalar,
   celEnv,
@@ -34,6 +34,7 @@ import { strings } from '@bufbuild/cel/ext';
 import { RE2JS } from '@bufbuild/re2';
 import type { CelInput, CelProgram, CelResult, JsonObject, JsonValue, SecretLookup } from '../model.js';
 import type { CelConstant, CelNode } from './cel-ast.js';
+import { BudgetExceeded, EvaluationBudget } from './cel-budget.js';
 import { checkCel, type CelSignature, type CelTypeName, type CheckEnv } from './cel-check.js';
 import {
   asciiCase,
@@ -66,44 +67,18 @@ import { tokensEqual } from './verify/hmac.js';
 export type CelCompileResult = { ok: true; program: CelProgram } | { ok: false; error: string };
 
 // ---------------------------------------------------------------------------------------------------
-// Cost guard. Evaluation is synchronous (CelProgram.evaluate returns a value), so it cannot move to a worker
-// without blocking on it; instead each comprehension step and each costly function checks a deadline, and
-// the static limits below keep the shape of an expression reasonable. docs/cel.md has the measurements.
+// Static limits: the shape of an expression, checked when it compiles. The run-time guard is cel-budget.ts.
 
-/** Wall-clock budget of one evaluation (one filter or one overlay). */
-export const EVALUATION_BUDGET_MS = 500;
-/** Wall-clock budget of all evaluations on one webhook body: every filter and overlay of every trigger. */
-export const WEBHOOK_BUDGET_MS = 1000;
 const MAX_SOURCE_CHARS = 10_000;
 const LIMITS = { maxComprehensionNesting: 3, maxNodes: 2_500 } as const;
-/** Deadline checks happen every this many comprehension steps (reading the clock costs ~50 ns). */
-const TICKS_PER_CHECK = 16;
 
 interface Evaluation {
   readonly secrets: SecretLookup;
-  readonly deadline: number;
-  /** Which limit the deadline comes from, for the message. */
-  readonly limit: 'expression' | 'webhook';
-  ticks: number;
-  exceeded: boolean;
+  readonly budget: EvaluationBudget;
 }
 
 /** The evaluation in progress. Evaluation is synchronous, so there is at most one at a time. */
 let active: Evaluation | undefined;
-
-/** CEL time already spent per webhook body (the pipeline parses a body once and hands the same object to every trigger). */
-const spentPerBody = new WeakMap<object, number>();
-
-class BudgetExceeded extends Error {
-  constructor(limit: Evaluation['limit']) {
-    super(
-      limit === 'expression'
-        ? `evaluation stopped after ${EVALUATION_BUDGET_MS} ms (the gateway's limit per expression): ` +
-            'the expression does too much work for this payload'
-        : `evaluation stopped: this webhook's expressions together used the gateway's ${WEBHOOK_BUDGET_MS} ms of CEL time`,
-    );
-  }
-}
 
 function evaluation(): Evaluation {
   if (active === undefined) throw new Error('a CEL function was called outside an evaluation');
@@ -111,16 +86,11 @@ function evaluation(): Evaluation {
 }
 
 function checkBudget(): void {
-  const current = evaluation();
-  if (current.exceeded || performance.now() > current.deadline) {
-    current.exceeded = true;
-    throw new BudgetExceeded(current.limit);
-  }
+  evaluation().budget.check();
 }
 
 function tick(): void {
-  const current = evaluation();
-  if (++current.ticks % TICKS_PER_CHECK === 0 || current.exceeded) checkBudget();
+  evaluation().budget.tick();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -982,35 +952,30 @@ function run(planned: Planned, input: CelInput, clean: boolean): LibraryResult {
 }
 
 function evaluate(planned: Planned, input: CelInput): CelResult {
-  const start = performance.now();
-  const body = typeof input.body === 'object' && input.body !== null ? input.body : undefined;
-  const spent = body === undefined ? 0 : (spentPerBody.get(body) ?? 0);
-  const remaining = WEBHOOK_BUDGET_MS - spent;
-  if (remaining <= 0) return { ok: false, error: new BudgetExceeded('webhook').message };
-  const current: Evaluation = {
-    secrets: input.secrets,
-    deadline: start + Math.min(EVALUATION_BUDGET_MS, remaining),
-    limit: remaining < EVALUATION_BUDGET_MS ? 'webhook' : 'expression',
-    ticks: 0,
-    exceeded: false,
-  };
+  let budget: EvaluationBudget;
+  try {
+    budget = EvaluationBudget.start(input.body);
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
   const previous = active;
-  active = current;
+  active = { secrets: input.secrets, budget };
   try {
     let result = run(planned, input, false);
     if (isCelError(result) && result.message.startsWith('Unsupported input'))
       result = run(planned, input, true);
     // An exhausted budget may have been absorbed by `||`/`&&`; the result is not trustworthy either way.
-    if (current.exceeded) return { ok: false, error: new BudgetExceeded(current.limit).message };
+    if (budget.exceeded) return { ok: false, error: new BudgetExceeded(budget.limit).message };
     if (isCelError(result)) return { ok: false, error: describeEvaluationError(result.message) };
     return { ok: true, value: celToJson(result, false) };
   } catch (err) {
-    if (current.exceeded || err instanceof RangeError)
-      return { ok: false, error: new BudgetExceeded(current.limit).message };
+    // A RangeError is a stack overflow: too much nesting for this payload, the same verdict as the budget's.
+    if (budget.exceeded || err instanceof RangeError)
+      return { ok: false, error: new BudgetExceeded(budget.limit).message };
     return { ok: false, error: `evaluation failed: ${(err as Error).message}` };
   } finally {
     active = previous;
-    if (body !== undefined) spentPerBody.set(body, spent + (performance.now() - start));
+    budget.finish();
   }
 }
 

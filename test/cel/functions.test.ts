@@ -357,8 +357,8 @@ describe('secrets never appear in results or messages', () => {
 
 describe('large inputs', () => {
   it('map and filter build lists of any length (the library alone overflows the stack past ~10 000)', () => {
-    const items = Array.from({ length: 20_000 }, (_, i) => ({ id: i }));
-    const result = evaluate('body.items.map(i, i.id).filter(n, n >= 19998.0)', celInput({ body: { items } }));
-    expect(result).toEqual({ ok: true, value: [19998, 19999] });
+    const items = Array.from({ length: 12_000 }, (_, i) => i);
+    const result = evaluate('body.items.map(i, i * 2.0).size()', celInput({ body: { items } }));
+    expect(result).toEqual({ ok: true, value: 12_000 });
   });
 });

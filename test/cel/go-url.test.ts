@@ -66,14 +66,12 @@ describe('parseURLToMap', () => {
     expect(parseURLToMap(url)).toEqual(want);
   });
 
-  it.each(
-    [
-      { url: 'http://x/%zz', error: 'invalid URL escape "%zz"' },
-      { url: 'http://x:port/', error: 'invalid port ":port" after host' },
-      { url: ':no-scheme', error: 'missing protocol scheme' },
-      { url: 'http://x/\u0001', error: 'net/url: invalid control character in URL' },
-    ].filter((c) => c.error !== ''),
-  )('rejects $url like Go: $error', ({ url, error }) => {
+  it.each([
+    { url: 'http://x/%zz', error: 'invalid URL escape "%zz"' },
+    { url: 'http://x:port/', error: 'invalid port ":port" after host' },
+    { url: ':no-scheme', error: 'missing protocol scheme' },
+    { url: 'http://x/\u0001', error: 'net/url: invalid control character in URL' },
+  ])('rejects $url like Go: $error', ({ url, error }) => {
     expect(() => parseURLToMap(url)).toThrow(error);
   });
 });
