@@ -79,13 +79,13 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
   }
   const secrets = new Map<string, SecretRef & { namespace: string | undefined }>();
   const usedTriggers = new Set<Origin>();
+  const lookups: Lookups = { objects, bindingKeys, templateKeys };
   for (const listener of objects.listeners) {
     listenerNotes(listener, findings);
-    const lookups: Lookups = { objects, bindingKeys, templateKeys };
-    const groups = new Map<string, { chain: MappedChain; triggers: DocTrigger[] }>();
     const resolved = resolveListener(listener, objects, findings);
-    for (const r of resolved) usedTriggers.add(r.origin);
+    const groups = new Map<string, CheckGroup>();
     resolved.forEach((r, i) => {
+      usedTriggers.add(r.origin);
       const mapped = mapTrigger(r, i, lookups, findings);
       if (!mapped) return;
       const v = mapped.chain.verifier;
@@ -93,12 +93,11 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
       const group = groups.get(key) ?? { chain: mapped.chain, triggers: [] };
       group.triggers.push(mapped.trigger);
       groups.set(key, group);
-      if (v) {
+      if (v)
         secrets.set(`${v.secretRef.secretName}/${v.secretRef.secretKey}`, {
           ...v.secretRef,
           namespace: r.namespace,
         });
-      }
     });
     if (groups.size === 0) {
       // Every trigger was left out (already reported), or there were none.
@@ -107,36 +106,7 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
       }
       continue;
     }
-    for (const base of listenerPaths(listener, objects.ingressPaths, paths, findings)) {
-      let first = true;
-      for (const [, group] of groups) {
-        const provider: ProviderName = group.chain.verifier?.provider ?? 'none';
-        const path = first ? base.path : paths.derive(base.path, provider);
-        const comment = [...base.comment];
-        if (!first) {
-          comment.push(
-            `split from ${base.path}: these triggers check ${checkName(group.chain)}, the others a different one`,
-          );
-          findings.warn(
-            listener.origin,
-            `its triggers check different secrets or Git hosts; the ones that check ${checkName(group.chain)} moved to route ${path}`,
-            `point the Git host's webhook for ${group.triggers.map((t) => t.name).join(', ')} at ${path}`,
-          );
-        }
-        if (provider === 'none') {
-          comment.push(
-            'provider none: the listener checked no signature for these triggers, and neither does this route',
-          );
-          findings.warn(
-            listener.origin,
-            `route ${path} checks no signature (provider none), as the listener did not`,
-            'if the Git host signs its webhooks, set provider and secretRef on the route (docs/migrating.md)',
-          );
-        }
-        doc.routes.push(makeRoute(path, provider, group.chain, listener, group.triggers, comment, findings));
-        first = false;
-      }
-    }
+    doc.routes.push(...listenerRoutes(listener, [...groups.values()], objects.ingressPaths, paths, findings));
   }
   for (const t of objects.triggers) {
     if (!usedTriggers.has(t.origin)) {
@@ -160,6 +130,52 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
   doc.routes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   doc.kinds = kindsFor(doc, findings);
   return doc;
+}
+
+/** Triggers of one listener that ran the same check (provider and secret): they share a route. */
+interface CheckGroup {
+  readonly chain: MappedChain;
+  readonly triggers: DocTrigger[];
+}
+
+/** A route per path the listener is reached at and per check group; the first group keeps the path. */
+function listenerRoutes(
+  listener: Listener,
+  groups: readonly CheckGroup[],
+  ingressPaths: readonly IngressPath[],
+  paths: PathClaims,
+  findings: Findings,
+): DocRoute[] {
+  const routes: DocRoute[] = [];
+  for (const base of listenerPaths(listener, ingressPaths, paths, findings)) {
+    groups.forEach((group, i) => {
+      const provider: ProviderName = group.chain.verifier?.provider ?? 'none';
+      const path = i === 0 ? base.path : paths.derive(base.path, provider);
+      const comment = [...base.comment];
+      if (i > 0) {
+        comment.push(
+          `split from ${base.path}: these triggers check ${checkName(group.chain)}, the others a different one`,
+        );
+        findings.warn(
+          listener.origin,
+          `its triggers check different secrets or Git hosts; the ones that check ${checkName(group.chain)} moved to route ${path}`,
+          `point the Git host's webhook for ${group.triggers.map((t) => t.name).join(', ')} at ${path}`,
+        );
+      }
+      if (provider === 'none') {
+        comment.push(
+          'provider none: the listener checked no signature for these triggers, and neither does this route',
+        );
+        findings.warn(
+          listener.origin,
+          `route ${path} checks no signature (provider none), as the listener did not`,
+          'if the Git host signs its webhooks, set provider and secretRef on the route (docs/migrating.md)',
+        );
+      }
+      routes.push(makeRoute(path, provider, group.chain, listener, group.triggers, comment, findings));
+    });
+  }
+  return routes;
 }
 
 function checkName(chain: MappedChain): string {
