@@ -31,7 +31,12 @@ const push = bigPush();
 const text = JSON.stringify(push);
 // Parsed from JSON text, as a webhook body is: a flat string, not a rope.
 const big = JSON.parse(
-  JSON.stringify({ ref: 'refs/heads/main', huge: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(Math.ceil(TARGET_BYTES / 57)).slice(0, TARGET_BYTES) }),
+  JSON.stringify({
+    ref: 'refs/heads/main',
+    huge: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '
+      .repeat(Math.ceil(TARGET_BYTES / 57))
+      .slice(0, TARGET_BYTES),
+  }),
 );
 
 const CASES = [
@@ -58,13 +63,19 @@ const CASES = [
   ['big string', 'heavy', 'body.huge.trim().size()'],
   ['big string', 'heavy', 'body.huge.format([]).size()'],
   ['big string', 'heavy', 'base64.encode(bytes(body.huge)).size()'],
-  ['push', 'adversarial', 'body.commits.exists(a, body.commits.exists(b, a.id == b.id && a.message != b.message))'],
-  ['push', 'adversarial', "body.commits.map(a, body.commits.filter(b, b.id == a.id)).size()"],
+  [
+    'push',
+    'adversarial',
+    'body.commits.exists(a, body.commits.exists(b, a.id == b.id && a.message != b.message))',
+  ],
+  ['push', 'adversarial', 'body.commits.map(a, body.commits.filter(b, b.id == a.id)).size()'],
   ['push', 'adversarial', 'lists.range(100000000).size()'],
   ['big string', 'adversarial', "body.huge.translate('(a|b|c|d|e|f|g)+(h|i|j)*x', '$1')"],
 ];
 
-console.log(`payload: ${(text.length / 1024 / 1024).toFixed(1)} MiB, ${push.commits.length} commits; node ${process.version}`);
+console.log(
+  `payload: ${(text.length / 1024 / 1024).toFixed(1)} MiB, ${push.commits.length} commits; node ${process.version}`,
+);
 let t0 = performance.now();
 JSON.parse(text);
 console.log(`(for scale) JSON.parse of the payload: ${(performance.now() - t0).toFixed(0)} ms`);
@@ -85,6 +96,8 @@ for (const [payload, kind, source] of CASES) {
     outcome = compiled.program.evaluate(input);
     worst = Math.max(worst, performance.now() - t0);
   }
-  const shown = outcome.ok ? `= ${JSON.stringify(outcome.value).slice(0, 40)}` : `error: ${outcome.error.slice(0, 60)}`;
+  const shown = outcome.ok
+    ? `= ${JSON.stringify(outcome.value).slice(0, 40)}`
+    : `error: ${outcome.error.slice(0, 60)}`;
   console.log(`${kind.padEnd(11)} ${worst.toFixed(0).padStart(6)} ms  ${source}  ${shown}`);
 }

@@ -528,6 +528,8 @@ function stringAndEncoderFunctions(): CelFunc[] {
       return replaceGo(this, old, repl, n);
     }),
     celFunc('strings.quote', [STRING], STRING, budgeted(quoteCel)),
+    // cel-go also has the global form `matches(s, re)`; the library only the method.
+    celFunc('matches', [STRING, STRING], BOOL, (s, pattern) => compileRegex(pattern).test(s)),
     celFunc('size', [STRING], INT, (s) => BigInt(countRunes(s))),
     celMethod('size', STRING, [], INT, function () {
       return BigInt(countRunes(this));

@@ -190,6 +190,11 @@ const cases: { name: string; source: string; value: JsonValue }[] = [
   },
   { name: 'exists_one', source: "body.commits.exists_one(c, c.author.name == 'Ann')", value: true },
   {
+    name: 'matches also works as a global function',
+    source: "matches(body.ref, '^refs/tags/')",
+    value: true,
+  },
+  {
     name: 'matches uses RE2',
     source: "body.ref.matches('^refs/tags/v[0-9]+\\\\.[0-9]+\\\\.[0-9]+$')",
     value: true,
