@@ -7,9 +7,9 @@
 //   once and hands the same object to every trigger, so the body's identity names the webhook.
 
 /** Wall-clock budget of one evaluation (one filter or one overlay). */
-export const EVALUATION_BUDGET_MS = 500;
+export const EVALUATION_BUDGET_MS = 1000;
 /** Wall-clock budget of every filter and overlay of every trigger evaluated on one webhook body. */
-export const WEBHOOK_BUDGET_MS = 1000;
+export const WEBHOOK_BUDGET_MS = 1500;
 
 /** Reading the clock costs ~50 ns, a comprehension step ~1 µs: checking every 16 steps is cheap and prompt. */
 const TICKS_PER_CHECK = 16;

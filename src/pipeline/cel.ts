@@ -185,8 +185,14 @@ function celToJson(v: CelValue, strict: boolean): JsonValue {
   throw new Error(`a value of type ${type} cannot be converted to JSON`);
 }
 
+/** The elements of a list, one budget tick each (converting a multi-million element list takes a while). */
 function listItems(list: CelList): CelValue[] {
-  return Array.from(list);
+  const items: CelValue[] = [];
+  for (const item of list) {
+    tick();
+    items.push(item);
+  }
+  return items;
 }
 
 // ---------------------------------------------------------------------------------------------------
