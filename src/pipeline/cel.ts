@@ -80,6 +80,11 @@ interface Evaluation {
 /** The evaluation in progress. Evaluation is synchronous, so there is at most one at a time. */
 let active: Evaluation | undefined;
 
+/** The message of anything thrown (libraries may throw non-Error values). */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 function evaluation(): Evaluation {
   if (active === undefined) throw new Error('a CEL function was called outside an evaluation');
   return active;
@@ -357,7 +362,7 @@ function translate(s: string, pattern: string, replacement: string): string {
   try {
     re = compileRegex(pattern);
   } catch (err) {
-    throw new Error(`failed to parse regular expression for translation: ${(err as Error).message}`);
+    throw new Error(`failed to parse regular expression for translation: ${messageOf(err)}`);
   }
   return replaceAllRE2(re.re2().prog, re.namedGroups(), s, replacement, tick);
 }
@@ -609,7 +614,7 @@ function tektonFunctions(): CelFunc[] {
       try {
         return jsonToCel(parseURLToMap(this)) as Map<string, LibraryInput>;
       } catch (err) {
-        throw new Error(`failed to decode '${quoteForError(this)}' in parseURL: ${(err as Error).message}`);
+        throw new Error(`failed to decode '${quoteForError(this)}' in parseURL: ${messageOf(err)}`);
       }
     }),
     celMethod('marshalJSON', MAP, [], STRING, function () {
@@ -964,7 +969,7 @@ function evaluate(planned: Planned, input: CelInput): CelResult {
   try {
     budget = EvaluationBudget.start(input.body);
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    return { ok: false, error: messageOf(err) };
   }
   const previous = active;
   active = { secrets: input.secrets, budget };
@@ -980,7 +985,7 @@ function evaluate(planned: Planned, input: CelInput): CelResult {
     // A RangeError is a stack overflow: too much nesting for this payload, the same verdict as the budget's.
     if (budget.exceeded || err instanceof RangeError)
       return { ok: false, error: new BudgetExceeded(budget.limit).message };
-    return { ok: false, error: `evaluation failed: ${(err as Error).message}` };
+    return { ok: false, error: `evaluation failed: ${messageOf(err)}` };
   } finally {
     active = previous;
     budget.finish();
@@ -1001,7 +1006,7 @@ export function compileCel(source: string): CelCompileResult {
     node = fromLibrary(parse(source).expr);
   } catch (err) {
     if (err instanceof RangeError) return { ok: false, error: 'the expression nests too deeply' };
-    return { ok: false, error: syntaxError((err as Error).message) };
+    return { ok: false, error: syntaxError(messageOf(err)) };
   }
   try {
     node = expandMacros(node);
@@ -1012,6 +1017,6 @@ export function compileCel(source: string): CelCompileResult {
     return { ok: true, program };
   } catch (err) {
     if (err instanceof RangeError) return { ok: false, error: 'the expression nests too deeply' };
-    return { ok: false, error: `cannot compile the expression: ${(err as Error).message}` };
+    return { ok: false, error: `cannot compile the expression: ${messageOf(err)}` };
   }
 }
