@@ -11,7 +11,7 @@ export {
   parseAllDocuments,
   stringify as stringifyYaml,
 } from 'yaml';
-export type { Document, Node, Pair, Scalar } from 'yaml';
+export type { Document, Node, Pair, Scalar, Tags } from 'yaml';
 // For `import`, which writes routes.yaml with comments naming each entry's source object.
 export { Document as YamlDocument } from 'yaml';
 export type { ToStringOptions, YAMLMap, YAMLSeq } from 'yaml';

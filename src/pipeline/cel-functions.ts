@@ -1,7 +1,7 @@
 // Tekton's and cel-go's CEL functions that work on plain values, written to match their Go originals
 // (tektoncd/triggers pkg/interceptors/cel/triggers.go, cel-go ext/encoders.go). cel.ts registers them with
 // the CEL library and converts values in and out; nothing here knows about the library.
-import YAML from 'yaml';
+import { parseYaml, type Tags } from '../yaml.js';
 import type { JsonObject, JsonValue } from '../model.js';
 
 /** How much of a payload value an error message may quote: enough to recognise it, never a whole body. */
@@ -46,7 +46,7 @@ const YAML_OPTIONS = {
   version: '1.1',
   mapAsMap: true,
   maxAliasCount: 100,
-  customTags: (tags: YAML.Tags) =>
+  customTags: (tags: Tags) =>
     tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
 } as const;
 
@@ -74,7 +74,7 @@ function yamlToJson(value: unknown): JsonValue {
 export function parseYAMLObject(s: string): JsonObject {
   let value: JsonValue;
   try {
-    value = yamlToJson(YAML.parse(s, YAML_OPTIONS));
+    value = yamlToJson(parseYaml(s, YAML_OPTIONS));
   } catch (err) {
     const message = (err as Error).message.split('\n')[0];
     throw new Error(`failed to decode '${quoteForError(s)}' in parseYAML: ${message}`);
