@@ -732,3 +732,19 @@ describe('helm chart coverage', () => {
     expect(files.filter((f) => !tested.has(f))).toEqual([]);
   });
 });
+
+describe('helm chart in-flight limits', () => {
+  const limitEnv = (values?: Record<string, unknown>) => env(gateway(render(values ? { values } : {})));
+
+  it('passes gateway.maxInFlight as MAX_IN_FLIGHT and leaves the per-route share to serve by default', () => {
+    const vars = limitEnv();
+    expect(vars.get('MAX_IN_FLIGHT')).toBe(flagSpec('max-in-flight')?.default);
+    expect(vars.has('MAX_IN_FLIGHT_PER_ROUTE')).toBe(false);
+  });
+
+  it('passes both when set', () => {
+    const vars = limitEnv({ gateway: { maxInFlight: 100, maxInFlightPerRoute: 10 } });
+    expect(vars.get('MAX_IN_FLIGHT')).toBe('100');
+    expect(vars.get('MAX_IN_FLIGHT_PER_ROUTE')).toBe('10');
+  });
+});
