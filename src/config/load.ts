@@ -24,7 +24,7 @@ import type {
   TemplateParam,
   Trigger,
 } from '../model.js';
-import { compileCel } from '../pipeline/cel.js';
+import { compileCel, type CelCompileResult } from '../pipeline/cel.js';
 import { BindingSyntaxError, compileBindingValue, scanExpressions } from '../pipeline/expressions.js';
 import { formatProblems, type Problem } from './problems.js';
 import { validateNode, type PathSegment } from './schema-dsl.js';
@@ -136,6 +136,14 @@ class Compiler {
   private kinds: readonly KindRule[] = [];
   private readonly bindings = new Map<string, readonly Binding[]>();
   private readonly templates = new Map<string, Template>();
+  /**
+   * Results by expression text. Routes repeat the same filters and overlays (a tag filter on every
+   * repository), and a compiled program holds no per-trigger state, so one compile serves every copy: a
+   * 1,000-route file loaded in a third of the time (issue #8, BENCHMARKS.md).
+   */
+  private readonly compiled = new Map<string, CelCompileResult>();
+  /** Secret files already checked: many routes name the same Secret. */
+  private readonly secretFiles = new Map<string, boolean>();
 
   constructor(
     private readonly doc: Document,
@@ -498,7 +506,9 @@ class Compiler {
       out.push({ secretName, secretKey });
       if (this.options.secretsDir !== undefined) {
         const file = path.join(this.options.secretsDir, secretName, secretKey);
-        if (!isFile(file)) {
+        let exists = this.secretFiles.get(file);
+        if (exists === undefined) this.secretFiles.set(file, (exists = isFile(file)));
+        if (!exists) {
           this.report(
             Array.isArray(spec) ? [...at, i] : at,
             `secret file ${file} does not exist (mount Secret ${secretName} with key ${secretKey})`,
@@ -645,7 +655,8 @@ class Compiler {
   }
 
   private cel(source: string, at: readonly PathSegment[]): CelProgram | undefined {
-    const result = compileCel(source);
+    let result = this.compiled.get(source);
+    if (result === undefined) this.compiled.set(source, (result = compileCel(source)));
     if (result.ok) return result.program;
     this.report(at, `CEL: ${result.error}`, this.textStart(at));
     return undefined;

@@ -264,6 +264,36 @@ describe('routes.yaml problems', () => {
     expect(loadConfigBytes(Buffer.from(yaml), 'routes.yaml', { secretsDir: dir }).ok).toBe(true);
   });
 
+  // The loader compiles each distinct expression once and checks each secret file once (issue #8); every
+  // place that uses them must still get its own problem, at its own line.
+  it('reports a repeated bad expression and a repeated missing secret at every place they appear', () => {
+    const route = (path: string) => `  - path: ${path}
+    provider: github
+    secretRef: {secretName: gh, secretKey: token}
+    triggers:
+      - name: t
+        filter: body.ref ==
+        template: build
+        bindings: [{name: url, value: x}]
+`;
+    const yaml = `${HEAD}routes:\n${route('/a')}${route('/b')}`;
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
+    const found = problems(yaml, { secretsDir: dir });
+    for (const [i, nth] of [
+      [0, 0],
+      [1, 1],
+    ]) {
+      expect(found).toContainEqual(
+        expect.stringContaining(`${at(yaml, 'body.ref ==', 0, nth)}: routes[${i}].triggers[0].filter: CEL:`),
+      );
+      expect(found).toContainEqual(
+        expect.stringContaining(
+          `${at(yaml, '{secretName: gh', 0, nth)}: routes[${i}].secretRef: secret file`,
+        ),
+      );
+    }
+  });
+
   it('names an unreadable file', () => {
     const result = loadConfigFile('/nonexistent/routes.yaml');
     expect(result).toEqual({
