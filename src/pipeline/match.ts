@@ -2,11 +2,24 @@
 // boundary (`/dev` matches `/dev/x`, not `/devx`); routes are sorted longest first, so the first match wins.
 import type { Rejection, Route } from '../model.js';
 
+/** Each config's routes by path, built on first use (a config's routes array lives as long as the config). */
+const indexes = new WeakMap<readonly Route[], ReadonlyMap<string, Route>>();
+
+/**
+ * The route whose path is the request path, else the longest one that is a prefix of it ending just before a
+ * `/`, else `/`. Looking up those few candidates costs the same for 1 route or 1,000; scanning every route
+ * did not (issue #8). Same answer as the scan: the candidates are tried longest first, as the routes are sorted.
+ */
 export function matchRoute(routes: readonly Route[], path: string): Route | undefined {
-  for (const route of routes) {
-    if (route.path === '/' || path === route.path || path.startsWith(`${route.path}/`)) return route;
+  let index = indexes.get(routes);
+  if (index === undefined) indexes.set(routes, (index = new Map(routes.map((r) => [r.path, r]))));
+  const exact = index.get(path);
+  if (exact !== undefined) return exact;
+  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+    const route = index.get(path.slice(0, slash));
+    if (route !== undefined) return route;
   }
-  return undefined;
+  return index.get('/');
 }
 
 export type RouteCheck =
