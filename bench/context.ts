@@ -28,7 +28,11 @@ export interface Settings {
   readonly routeSeconds: number;
   /** The gateway's entry point (dist/main.js); another build can be given for before/after runs. */
   readonly gatewayMain: string;
+  /** Another build's main.js, measured interleaved with gatewayMain (before/after of a change). */
+  readonly baselineMain: string | undefined;
   readonly sections: ReadonlySet<Section>;
+  /** Print the report of a saved run (its JSON file) instead of running anything. */
+  readonly reportFile: string | undefined;
   /** When set, every gateway runs with --cpu-prof and writes its profile here on exit. */
   readonly cpuProfDir: string | undefined;
 }
@@ -39,8 +43,8 @@ export function settings(argv: readonly string[]): Settings {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const withValue = ['--only', '--gateway', '--reps', '--cpu-prof'];
-  const known = new Set(['--quick', ...withValue]);
+  const withValue = ['--only', '--gateway', '--baseline', '--reps', '--cpu-prof', '--report'];
+  const known = new Set(['--quick', '--help', ...withValue]);
   for (const [i, arg] of argv.entries()) {
     if (arg.startsWith('--') && !known.has(arg)) throw new Error(`unknown option ${arg}\n${USAGE}`);
     if (!arg.startsWith('--') && !withValue.includes(argv[i - 1] ?? '')) {
@@ -67,17 +71,22 @@ export function settings(argv: readonly string[]): Settings {
     routeCounts: quick ? [1, 1000] : [1, 10, 100, 1000],
     routeSeconds: quick ? 2 : 5,
     gatewayMain: path.resolve(value('--gateway') ?? path.join(repoRoot, 'dist/main.js')),
+    baselineMain: value('--baseline') === undefined ? undefined : path.resolve(value('--baseline')!),
     sections,
+    reportFile: value('--report'),
     cpuProfDir: value('--cpu-prof') === undefined ? undefined : path.resolve(value('--cpu-prof')!),
   };
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--reps N] [--gateway PATH/main.js] [--cpu-prof DIR]
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--reps N] [--gateway PATH/main.js] [--baseline PATH/main.js] [--cpu-prof DIR] [--report FILE]
   --quick     one repetition of short runs (under 2 minutes; a smoke test, not figures to quote)
   --only      run some sections
   --reps      repetitions per figure (default 3, quick 1)
-  --gateway   another build's main.js, for before/after comparisons (default dist/main.js)
-  --cpu-prof  DIR: run every gateway with node --cpu-prof, profiles written to DIR when it stops`;
+  --gateway   the build to measure (default dist/main.js)
+  --baseline  PATH/main.js of another build, run interleaved with it on the verify + filter path and
+              timed by the same loader in the route-count series (before/after of a change)
+  --cpu-prof  DIR: run every gateway with node --cpu-prof, profiles written to DIR when it stops
+  --report    FILE: print the report of a saved run (.bench-tmp/results/*.json) again, nothing is run`;
 
 export interface Context {
   readonly settings: Settings;

@@ -1,6 +1,6 @@
 // `npm run bench`: the webhook → PipelineRun benchmark of issue #8, every figure in one run. BENCHMARKS.md
 // explains what each section measures and holds a full run.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SanityError, USAGE, settings, type Context, type Settings } from './context.js';
@@ -47,6 +47,11 @@ async function main(): Promise<number> {
   }
   if (process.argv.includes('--help')) {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (s.reportFile) {
+    const saved = JSON.parse(readFileSync(s.reportFile, 'utf8')) as { results: Results };
+    process.stdout.write(`${render(saved.results, summarize(saved.results))}\n`);
     return 0;
   }
   const found = findTools();
@@ -100,7 +105,7 @@ async function main(): Promise<number> {
     seconds: (performance.now() - begin) / 1000,
   };
   const summary = summarize(results);
-  const text = render(results, summary, tools);
+  const text = render(results, summary);
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${machine.date.replace(/[:.]/g, '-')}${s.quick ? '-quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify({ summary, results }, null, 2)}\n`);

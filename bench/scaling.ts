@@ -81,6 +81,8 @@ export interface RouteCountRun {
   readonly triggers: number;
   readonly fileBytes: number;
   readonly load: LoadTiming[];
+  /** The same file through the --baseline build's loader, interleaved with `load`. */
+  readonly baselineLoad: LoadTiming[];
   readonly startupMs: number;
   readonly idleRssBytes: number;
   readonly runs: WrkRun[];
@@ -91,15 +93,20 @@ export async function routesSection(ctx: Context, payload: Payload): Promise<Rou
   const results: RouteCountRun[] = [];
   for (const count of s.routeCounts) {
     const file = writeManyRoutes(count);
-    const load: LoadTiming[] = [];
-    for (let rep = 0; rep < s.reps; rep++) {
+    const timeLoad = async (dist: string) => {
       const out = await run('load-config', process.execPath, [
         path.join(benchDir, 'load-config.js'),
-        ctx.dist,
+        dist,
         file,
         fixtures.secretsDir,
       ]);
-      load.push(JSON.parse(out) as LoadTiming);
+      return JSON.parse(out) as LoadTiming;
+    };
+    const load: LoadTiming[] = [];
+    const baselineLoad: LoadTiming[] = [];
+    for (let rep = 0; rep < s.reps; rep++) {
+      load.push(await timeLoad(ctx.dist));
+      if (s.baselineMain) baselineLoad.push(await timeLoad(path.dirname(s.baselineMain)));
     }
     const gateway = await startGateway(tools, {
       name: `tekton-gateway (${count} routes)`,
@@ -139,6 +146,7 @@ export async function routesSection(ctx: Context, payload: Payload): Promise<Rou
         triggers: load[0]!.triggers,
         fileBytes: statSync(file).size,
         load,
+        baselineLoad,
         startupMs: gateway.startupMs,
         idleRssBytes,
         runs,

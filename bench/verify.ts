@@ -22,10 +22,12 @@ export const SERVERS = [
   'node:http ceiling',
   'pipeline on node:http',
 ] as const;
-export type ServerName = (typeof SERVERS)[number];
+/** Another build of the gateway (--baseline), run interleaved with this one for before/after figures. */
+export const BASELINE = 'tekton-gateway (baseline build)';
+export type ServerName = (typeof SERVERS)[number] | typeof BASELINE;
 
 export interface VerifyResults {
-  /** runs[payload][server] = one WrkRun per repetition. */
+  /** runs[payload][server] = one WrkRun per repetition; the baseline only with --baseline. */
   readonly runs: Record<string, Record<ServerName, WrkRun[]>>;
   readonly gatewayIdleRssBytes: number;
   readonly gatewayIdleAfterLoadRssBytes: number;
@@ -70,6 +72,7 @@ async function sanity(name: ServerName, server: RunningServer, payload: Payload)
   const ok = await post(url, good.body, good.headers);
   switch (name) {
     case 'tekton-gateway':
+    case BASELINE:
     case 'pipeline on node:http': {
       const trigger = (text: string) =>
         (JSON.parse(text) as { triggers?: { outcome: string; reason?: string }[] }).triggers?.[0];
@@ -123,7 +126,8 @@ export async function verifySection(ctx: Context, payloads: readonly Payload[]):
     dryRun: true,
     cpuProfDir: s.cpuProfDir,
   });
-  const servers: Record<ServerName, RunningServer> = {
+  const names: ServerName[] = s.baselineMain ? [...SERVERS, BASELINE] : [...SERVERS];
+  const servers: Partial<Record<ServerName, RunningServer>> = {
     'tekton-gateway': gateway,
     'adnanh/webhook': await startWebhook(tools, fixtures.hooksFile),
     'node:http ceiling': await startCeiling(tools),
@@ -134,10 +138,20 @@ export async function verifySection(ctx: Context, payloads: readonly Payload[]):
       fixtures.secretsDir,
     ),
   };
+  if (s.baselineMain) {
+    servers[BASELINE] = await startGateway(tools, {
+      name: BASELINE,
+      main: s.baselineMain,
+      routesFile: fixtures.routesFile,
+      secretsDir: fixtures.secretsDir,
+      dryRun: true,
+    });
+  }
+  const server = (name: ServerName) => servers[name]!;
   try {
     // Idle: started, nothing served yet, after a moment to settle.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const idle = Object.fromEntries(SERVERS.map((n) => [n, servers[n].server.rssBytes()])) as Record<
+    const idle = Object.fromEntries(names.map((n) => [n, server(n).server.rssBytes()])) as Record<
       ServerName,
       number
     >;
@@ -145,31 +159,31 @@ export async function verifySection(ctx: Context, payloads: readonly Payload[]):
     const runs: VerifyResults['runs'] = {};
     for (const payload of payloads) {
       const script = writeWrkScript(payload, `verify-${payload.name}`);
-      for (const name of SERVERS) await sanity(name, servers[name], payload);
-      runs[payload.name] = Object.fromEntries(SERVERS.map((n) => [n, []])) as unknown as Record<
+      for (const name of names) await sanity(name, server(name), payload);
+      runs[payload.name] = Object.fromEntries(names.map((n) => [n, []])) as unknown as Record<
         ServerName,
         WrkRun[]
       >;
-      for (const name of SERVERS) {
+      for (const name of names) {
         ctx.progress(`verify + filter: ${payload.name} → ${name}: warm-up ${s.warmupSeconds} s`);
         await runWrk(tools, {
-          url: urlFor(servers[name], payload),
+          url: urlFor(server(name), payload),
           script,
           connections: s.connections,
           seconds: s.warmupSeconds,
-          server: servers[name].server,
+          server: server(name).server,
         });
       }
       for (let rep = 0; rep < s.reps; rep++) {
         // Rotate the order so no server always runs first (or right after another's garbage).
-        const order = SERVERS.map((_, i) => SERVERS[(i + rep) % SERVERS.length]!);
+        const order = names.map((_, i) => names[(i + rep) % names.length]!);
         for (const name of order) {
           const run = await runWrk(tools, {
-            url: urlFor(servers[name], payload),
+            url: urlFor(server(name), payload),
             script,
             connections: s.connections,
             seconds: s.seconds,
-            server: servers[name].server,
+            server: server(name).server,
           });
           if (run.errors > 0)
             throw new Error(`${name} ${payload.name}: ${run.errors} errors or non-2xx answers under load`);
@@ -191,6 +205,6 @@ export async function verifySection(ctx: Context, payloads: readonly Payload[]):
       gatewayStartupMs: gateway.startupMs,
     };
   } finally {
-    for (const name of SERVERS) await servers[name].server.stop();
+    for (const running of Object.values(servers)) await running.server.stop();
   }
 }
