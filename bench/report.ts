@@ -85,6 +85,8 @@ export interface Summary {
       cpuUs: number;
       latenessP99: number;
       maxRssBytes: number;
+      /** Summed over repetitions: answers that were not 201 (503 at the in-flight limit). */
+      notCreated: number;
     }
   >;
   readonly memory: Record<string, number>;
@@ -174,6 +176,7 @@ export function summarize(r: Results): Summary {
       cpuUs: m((x) => x.cpuUsPerRequest),
       latenessP99: m((x) => x.result.lateness.p99),
       maxRssBytes: Math.max(...runs.map((x) => x.maxRssBytes)),
+      notCreated: runs.reduce((n, x) => n + (x.notCreated ?? 0), 0),
     };
   }
 
@@ -421,6 +424,7 @@ export function render(r: Results, s: Summary): string {
           'CPU µs/req',
           'late p99',
           'max RSS MiB',
+          'not 201',
         ],
         Object.entries(s.create).map(([rate, c]) => [
           `${rate}/s`,
@@ -434,13 +438,15 @@ export function render(r: Results, s: Summary): string {
           fmt.us(c.cpuUs),
           fmt.ms(c.latenessP99),
           fmt.mb(c.maxRssBytes),
+          fmt.int(c.notCreated),
         ]),
       ),
     );
     out.push(
       '  latency is from each request’s scheduled start; "added" = latency − the injected API latency ("sent": counted from',
       '  the actual send instead, without the generator’s own lateness); "API ms" is the gateway client’s own',
-      '  kube_request_duration_seconds mean; "late" is the generator’s timer lateness (included in latency)',
+      '  kube_request_duration_seconds mean; "late" is the generator’s timer lateness (included in latency); "not 201":',
+      '  answers of all repetitions that created nothing (503 when the gateway’s in-flight limit is reached)',
     );
   }
 
