@@ -12,12 +12,14 @@
 //     a message the cluster wrote has every payload string and param value it quotes replaced by
 //     `<redacted>`; a JSON parser's message (which quotes the body) is cut.
 // The sender gets the full reasons in its response: it sent the payload, so nothing leaks to it.
-import type { ObservedResult, WebhookObservation } from './http/app.js';
+import type { ObservedResult, WebhookObservation } from './http/deps.js';
 import type { Logger } from './log.js';
 import type { CelResult, JsonValue, Rejection, TraceEvent, Trigger, TriggerOutcome } from './model.js';
 import { eventType } from './pipeline/provider.js';
 
 export function logWebhook(log: Logger, o: WebhookObservation): void {
+  // Nothing below is written at warn or error: skip building it (debug implies info).
+  if (!log.enabled('info')) return;
   const { result } = o;
   const route = result.route;
   const fields: Record<string, unknown> = {

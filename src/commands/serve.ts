@@ -2,10 +2,11 @@
 // --dry-run), serve webhooks and the admin port, reload on change or SIGHUP, drain and stop on SIGTERM.
 import { UsageError, intFlag, type ParsedArgs } from '../cli/args.js';
 import { loadConfigBytes, loadConfigFile } from '../config/load.js';
-import { createAdminApp, createWebhookApp, type GatewayDeps } from '../http/app.js';
+import { createAdminApp } from '../http/admin.js';
+import type { GatewayDeps } from '../http/deps.js';
+import { createWebhookHandler } from '../http/webhook.js';
 import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettings } from '../http/limits.js';
 import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
-import { loadCluster, makeCreate } from '../kube/create.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
 import type { Config, CreateFn } from '../model.js';
@@ -71,6 +72,9 @@ export async function startServe(
 
   let create: (CreateFn & { close(): void }) | undefined;
   if (!dryRun) {
+    // Loaded only when a cluster is used: @kubernetes/client-node alone adds about 73 MiB of RSS and half a
+    // second of start-up, which --dry-run never needs (BENCHMARKS.md).
+    const { loadCluster, makeCreate } = await import('../kube/create.js');
     const cluster = loadCluster(io.env);
     if (!cluster.ok) {
       io.stderr(`${cluster.message}\n`);
@@ -128,7 +132,7 @@ export async function startServe(
   };
 
   const timeouts = options.serverTimeouts ?? SERVER_TIMEOUTS;
-  const webhook = await GatewayServer.listen(createWebhookApp(deps), intFlag(args, 'port'), timeouts);
+  const webhook = await GatewayServer.listen(createWebhookHandler(deps), intFlag(args, 'port'), timeouts);
   const admin = await GatewayServer.listen(createAdminApp(deps), intFlag(args, 'admin-port'), timeouts).catch(
     async (error: unknown) => {
       await webhook.close();

@@ -42,6 +42,23 @@ describe('serve --dry-run on the example routes.yaml', () => {
     expect((await fetch(`${gw.adminUrl}/readyz`)).status).toBe(200);
   });
 
+  it('health paths answer GET and HEAD, refuse other methods, and win over any route', async () => {
+    const head = await fetch(`${gw.url}/readyz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const post = await fetch(`${gw.url}/healthz`, { method: 'POST', body: '{}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
+  });
+
+  it('serves /metrics and /routes on the admin port only', async () => {
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${gw.url}/routes`)).status).toBe(404);
+    expect((await fetch(`${gw.adminUrl}/metrics`)).status).toBe(200);
+    const routes = (await (await fetch(`${gw.adminUrl}/routes`)).json()) as { routes: { path: string }[] };
+    expect(routes.routes.map((r) => r.path)).toEqual(['/gitea', '/github', '/gitlab']);
+  });
+
   it('a tag push v1.1.0 renders a PipelineRun with image tag 1.1.0 (200, dry run)', async () => {
     const res = await post(
       `${gw.url}/gitlab`,
