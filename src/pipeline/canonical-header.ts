@@ -15,11 +15,26 @@ export function canonicalHeaderKey(name: string): string {
   return out;
 }
 
+// Senders repeat the same dozen header names on every request, so each is canonicalised once. The cache is
+// emptied when it grows past a bound, so a sender inventing names cannot grow it without limit.
+const CACHE_LIMIT = 1024;
+const cache = new Map<string, string>();
+
+function cachedCanonical(name: string): string {
+  let canonical = cache.get(name);
+  if (canonical === undefined) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    canonical = canonicalHeaderKey(name);
+    cache.set(name, canonical);
+  }
+  return canonical;
+}
+
 /** Lower-case header map → canonical names, values kept as lists (Go's http.Header). */
 export function canonicalHeaders(
   headers: Readonly<Record<string, readonly string[]>>,
 ): Record<string, readonly string[]> {
   const out: Record<string, readonly string[]> = {};
-  for (const [name, values] of Object.entries(headers)) out[canonicalHeaderKey(name)] = values;
+  for (const name in headers) out[cachedCanonical(name)] = headers[name]!;
   return out;
 }

@@ -37,7 +37,22 @@ export function signedByAny(
 export function tokensEqual(given: Buffer, secret: Buffer): boolean {
   // A token's length is secret, unlike a digest's. Comparing SHA-256 digests of both sides gives two 32-byte
   // values, so neither a length check nor the comparison's timing reveals how long the configured token is.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(secret).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(sha256(given), secretDigest(secret));
+}
+
+function sha256(value: Buffer): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+// The secret store hands out the same Buffer until the file changes, so each configured token is hashed once,
+// not on every request; a rotated secret is a new Buffer and gets its own entry.
+const secretDigests = new WeakMap<Buffer, Buffer>();
+
+function secretDigest(secret: Buffer): Buffer {
+  let digest = secretDigests.get(secret);
+  if (digest === undefined) {
+    digest = sha256(secret);
+    secretDigests.set(secret, digest);
+  }
+  return digest;
 }
