@@ -1,7 +1,7 @@
 // A small schema language for routes.yaml: one description gives both the validator (run on the YAML nodes,
-// so every problem knows its line and column) and the published JSON Schema (routes.schema.json).
-// A JSON Schema validator such as ajv would give instance paths but unclear messages for unions and no
-// positions; the `yaml` Document API gives positions, so we walk its nodes ourselves.
+// so every problem knows its line and column, or on plain values for a quick yes) and the published JSON
+// Schema (routes.schema.json). A JSON Schema validator such as ajv would give instance paths but unclear
+// messages for unions and no positions; the `yaml` Document API gives positions, so we walk its nodes.
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair } from '../yaml.js';
 
 interface Described {
@@ -55,62 +55,120 @@ export type Schema =
 
 export type PathSegment = string | number;
 
-export interface SchemaProblem {
+export interface SchemaProblem<N = unknown> {
   readonly path: readonly PathSegment[];
   readonly message: string;
   /** The node the problem points at (the key for an unknown key, the value otherwise, the mapping for a missing key). */
-  readonly node: Node | Pair['key'];
+  readonly node: N;
 }
 
-/** Checks a YAML node against a schema and returns every problem, in document order. */
-export function validateNode(
-  doc: Document,
-  node: unknown,
-  schema: Schema,
-  path: PathSegment[] = [],
-): SchemaProblem[] {
-  const problems: SchemaProblem[] = [];
-  walk(doc, node, schema, path, problems);
+type Kind = 'scalar' | 'map' | 'seq' | 'null';
+
+/**
+ * How the walker sees a document: the `yaml` package's nodes (with positions, for reporting) or the plain
+ * values js-yaml returns (fast, for the common case of a valid file). One walker over both keeps the two
+ * from disagreeing about what is valid.
+ */
+interface NodeView<N> {
+  resolve(node: N): N;
+  kind(node: N): Kind;
+  /** A scalar's value. */
+  value(node: N): unknown;
+  items(node: N): readonly N[];
+  /** A mapping's entries; scalar keys as strings (as in a JS object), undefined for a non-scalar key. */
+  entries(node: N): readonly { readonly key: string | undefined; readonly keyNode: N; readonly value: N }[];
+}
+
+function yamlView(doc: Document): NodeView<Node> {
+  return {
+    resolve: (node) => (isAlias(node) ? (node.resolve(doc) as Node) : node),
+    kind: (node) =>
+      isMap(node) ? 'map' : isSeq(node) ? 'seq' : isScalar(node) && node.value === null ? 'null' : 'scalar',
+    value: (node) => (isScalar(node) ? node.value : undefined),
+    items: (node) => (isSeq(node) ? (node.items as Node[]) : []),
+    entries: (node) =>
+      isMap(node)
+        ? node.items.filter(isPair).map((pair: Pair) => ({
+            key: isScalar(pair.key) ? String(pair.key.value) : undefined,
+            keyNode: pair.key as Node,
+            value: pair.value as Node,
+          }))
+        : [],
+  };
+}
+
+const plainView: NodeView<unknown> = {
+  resolve: (node) => node,
+  kind: (node) =>
+    node === null || node === undefined
+      ? 'null'
+      : Array.isArray(node)
+        ? 'seq'
+        : typeof node === 'object'
+          ? 'map'
+          : 'scalar',
+  value: (node) => node,
+  items: (node) => (Array.isArray(node) ? node : []),
+  entries: (node) =>
+    Object.entries(node as Record<string, unknown>).map(([key, value]) => ({ key, keyNode: key, value })),
+};
+
+/** Checks a YAML node against a schema and returns every problem, in document order, with its node. */
+export function validateNode(doc: Document, node: unknown, schema: Schema): SchemaProblem<Node>[] {
+  const problems: SchemaProblem<Node>[] = [];
+  walk(yamlView(doc), node as Node, schema, [], problems);
   return problems;
 }
 
-function kindOf(node: unknown): 'scalar' | 'map' | 'seq' | 'null' {
-  if (isMap(node)) return 'map';
-  if (isSeq(node)) return 'seq';
-  if (isScalar(node) && node.value === null) return 'null';
-  return 'scalar';
+/** The same checks on plain parsed values (no positions): used to accept a valid file quickly. */
+export function validateValue(value: unknown, schema: Schema): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  walk(plainView, value, schema, [], problems);
+  return problems;
 }
 
 const NOUN = { scalar: 'a value', map: 'a mapping', seq: 'a list', null: 'empty' } as const;
 
-function walk(doc: Document, raw: unknown, schema: Schema, path: PathSegment[], out: SchemaProblem[]): void {
-  const node = (isAlias(raw) ? raw.resolve(doc) : raw) as Node;
-  const kind = kindOf(node);
+/** What is wrong with a string against a string schema, or undefined. */
+function stringProblem(value: string, schema: StringSchema): string | undefined {
+  if (schema.enum && !schema.enum.includes(value)) {
+    return `must be one of ${schema.enum.join(', ')} (found ${JSON.stringify(value)})`;
+  }
+  if (schema.minLength !== undefined && value.length < schema.minLength) {
+    return schema.minLength === 1 ? 'must not be empty' : `must have at least ${schema.minLength} characters`;
+  }
+  if (schema.maxLength !== undefined && value.length > schema.maxLength) {
+    return `must be at most ${schema.maxLength} characters`;
+  }
+  if (schema.pattern && !schema.pattern.regex.test(value)) return schema.pattern.message;
+  return undefined;
+}
+
+function walk<N>(
+  view: NodeView<N>,
+  raw: N,
+  schema: Schema,
+  path: PathSegment[],
+  out: SchemaProblem<N>[],
+): void {
+  const node = view.resolve(raw);
+  const kind = view.kind(node);
   const fail = (message: string) => out.push({ path, message, node });
   switch (schema.type) {
     case 'string': {
-      if (!isScalar(node) || typeof node.value !== 'string') {
+      const value = kind === 'scalar' ? view.value(node) : undefined;
+      if (typeof value !== 'string') {
         const found =
-          isScalar(node) && node.value !== null ? ` (found ${JSON.stringify(node.value)}; quote it)` : '';
-        fail(`must be a string${kind === 'scalar' ? found : `, not ${NOUN[kind]}`}`);
+          kind === 'scalar' ? ` (found ${JSON.stringify(value)}; quote it)` : `, not ${NOUN[kind]}`;
+        fail(`must be a string${found}`);
         return;
       }
-      const value = node.value;
-      if (schema.enum && !schema.enum.includes(value)) {
-        fail(`must be one of ${schema.enum.join(', ')} (found ${JSON.stringify(value)})`);
-      } else if (schema.minLength !== undefined && value.length < schema.minLength) {
-        fail(
-          schema.minLength === 1 ? 'must not be empty' : `must have at least ${schema.minLength} characters`,
-        );
-      } else if (schema.maxLength !== undefined && value.length > schema.maxLength) {
-        fail(`must be at most ${schema.maxLength} characters`);
-      } else if (schema.pattern && !schema.pattern.regex.test(value)) {
-        fail(schema.pattern.message);
-      }
+      const problem = stringProblem(value, schema);
+      if (problem !== undefined) fail(problem);
       return;
     }
     case 'integer': {
-      const value = isScalar(node) ? node.value : undefined;
+      const value = kind === 'scalar' ? view.value(node) : undefined;
       if (typeof value !== 'number' || !Number.isInteger(value)) {
         fail(`must be an integer${kind === 'scalar' ? '' : `, not ${NOUN[kind]}`}`);
       } else if (schema.minimum !== undefined && value < schema.minimum) {
@@ -124,18 +182,19 @@ function walk(doc: Document, raw: unknown, schema: Schema, path: PathSegment[], 
       if (kind !== 'map') fail(`must be a mapping (a Kubernetes object), not ${NOUN[kind]}`);
       return;
     case 'array': {
-      if (!isSeq(node)) {
+      if (kind !== 'seq') {
         fail(`must be a list, not ${NOUN[kind]}`);
         return;
       }
-      if (schema.minItems !== undefined && node.items.length < schema.minItems) {
+      const items = view.items(node);
+      if (schema.minItems !== undefined && items.length < schema.minItems) {
         fail(
           schema.minItems === 1
             ? 'must list at least one entry'
             : `must list at least ${schema.minItems} entries`,
         );
       }
-      node.items.forEach((item, i) => walk(doc, item, schema.items, [...path, i], out));
+      items.forEach((item, i) => walk(view, item, schema.items, [...path, i], out));
       return;
     }
     case 'either': {
@@ -151,28 +210,27 @@ function walk(doc: Document, raw: unknown, schema: Schema, path: PathSegment[], 
         fail(`must be ${schema.expected}`);
         return;
       }
-      walk(doc, node, branch, path, out);
+      walk(view, node, branch, path, out);
       return;
     }
     case 'map':
     case 'object': {
-      if (!isMap(node)) {
+      if (kind !== 'map') {
         fail(`must be a mapping, not ${NOUN[kind]}`);
         return;
       }
       const seen = new Set<string>();
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) ? pair.key.value : undefined;
-        if (typeof key !== 'string') {
-          out.push({ path, message: 'keys must be strings', node: pair.key as Node });
+      for (const { key, keyNode, value } of view.entries(node)) {
+        if (key === undefined) {
+          out.push({ path, message: 'keys must be strings', node: keyNode });
           continue;
         }
         seen.add(key);
         const child = [...path, key];
         if (schema.type === 'map') {
-          walk(doc, pair.key, schema.keys, child, out);
-          walk(doc, pair.value, schema.values, child, out);
+          const problem = stringProblem(key, schema.keys);
+          if (problem !== undefined) out.push({ path: child, message: problem, node: keyNode });
+          walk(view, value, schema.values, child, out);
           continue;
         }
         const propertySchema = schema.properties[key];
@@ -181,11 +239,11 @@ function walk(doc: Document, raw: unknown, schema: Schema, path: PathSegment[], 
           out.push({
             path: child,
             message: `unknown key${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; allowed: ${Object.keys(schema.properties).join(', ')}`,
-            node: pair.key as Node,
+            node: keyNode,
           });
           continue;
         }
-        walk(doc, pair.value, propertySchema, child, out);
+        walk(view, value, propertySchema, child, out);
       }
       if (schema.type === 'object') {
         for (const key of schema.required ?? []) {

@@ -11,7 +11,14 @@ const mainJs = join(repoRoot, 'dist/main.js');
 /** A stale build would test yesterday's shutdown code: refuse it rather than pass or fail for nothing. */
 function assertFreshBuild(): void {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npm run build\` first`);
-  for (const file of ['commands/serve', 'http/server', 'http/webhook', 'http/admin', 'http/limits', 'reload']) {
+  for (const file of [
+    'commands/serve',
+    'http/server',
+    'http/webhook',
+    'http/admin',
+    'http/limits',
+    'reload',
+  ]) {
     const src = statSync(join(repoRoot, `src/${file}.ts`)).mtimeMs;
     const built = statSync(join(repoRoot, `dist/${file}.js`)).mtimeMs;
     if (built < src) throw new Error(`dist/${file}.js is older than src/${file}.ts: run \`npm run build\``);
