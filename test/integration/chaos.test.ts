@@ -24,6 +24,7 @@ import {
   type Ref,
   type TriggerJson,
 } from './harness.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const DELIVERIES = 500;
 /** The routes keep gateway.requestTimeoutMs at its default, as a real GitHub hook would see it. */
@@ -38,18 +39,6 @@ const SEED = Number(process.env['CHAOS_SEED'] ?? 20_261_122);
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
-
-/** mulberry32: a small seeded PRNG, so the faults and bodies of a run can be reproduced. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The routes: every provider whose dedupe key differs (delivery id, Idempotency-Key, body hash), triggers
@@ -382,11 +371,11 @@ describe('chaos: 500 deliveries, 30 % of API calls failing, redelivered until 20
   const routes = routesFile(ROUTES);
 
   it('one gateway: every delivery is in the cluster exactly once', { timeout: 120_000 }, async () => {
-    const injector = new Injector(seeded(SEED));
+    const injector = new Injector(seededRandom(SEED));
     const fake = await fakeKube(cleanup, { faults: { choose: injector.choose } });
     const gw = await gatewayOn(cleanup, fake, routes);
-    const all = deliveries(seeded(SEED + 1));
-    const traffic = await send(all, [gw.url], seeded(SEED + 2));
+    const all = deliveries(seededRandom(SEED + 1));
+    const traffic = await send(all, [gw.url], seededRandom(SEED + 2));
     const result = check(fake, all, traffic);
     expect(injector.total()).toBeGreaterThan(0);
     // Some deliveries must have needed the sender's help, or the redelivery path went untested.
@@ -397,7 +386,7 @@ describe('chaos: 500 deliveries, 30 % of API calls failing, redelivered until 20
   it('two gateway processes sharing the API: still exactly once', { timeout: 120_000 }, async () => {
     const main = join(repoRoot, 'dist/main.js');
     expect(existsSync(main), `${main} is missing: run npm run build first`).toBe(true);
-    const injector = new Injector(seeded(SEED + 3));
+    const injector = new Injector(seededRandom(SEED + 3));
     // One token per replica (the same service account), so the API's records tell them apart.
     const tokens = ['replica-0', 'replica-1'];
     const fake = await fakeKube(cleanup, {
@@ -408,11 +397,11 @@ describe('chaos: 500 deliveries, 30 % of API calls failing, redelivered until 20
       tokens.map((token) => childGateway(routes, fake.writeKubeconfig(token, { token }))),
     );
     for (const replica of replicas) cleanup.add(() => replica.stop());
-    const all = deliveries(seeded(SEED + 4));
+    const all = deliveries(seededRandom(SEED + 4));
     const traffic = await send(
       all,
       replicas.map((r) => r.url),
-      seeded(SEED + 5),
+      seededRandom(SEED + 5),
     );
     const result = check(fake, all, traffic);
     expect(injector.total()).toBeGreaterThan(0);
