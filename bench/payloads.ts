@@ -140,11 +140,9 @@ export function sizedPush(target: number): Buffer {
   return Buffer.from(JSON.stringify(withCommits(trimmed, commits)));
 }
 
-/** GitLab's push example (go-playground/webhooks, MIT) from ../shared, byte for byte as the file holds it. */
+/** GitLab's push example (go-playground/webhooks, MIT) from test/fixtures, byte for byte as the file holds it. */
 export function gitlabPush(): Buffer {
-  return readFileSync(
-    path.join(repoRoot, '..', 'shared', 'fixtures', 'payloads', 'gitlab', 'push-event.json'),
-  );
+  return readFileSync(path.join(repoRoot, 'test', 'fixtures', 'payloads', 'gitlab', 'push-event.json'));
 }
 
 export function githubHeaders(
@@ -195,7 +193,7 @@ export function mainPayloads(): Payload[] {
     {
       name: 'gitlab-push',
       description:
-        `GitLab push, ${gitlab.length} B: ../shared/fixtures/payloads/gitlab/push-event.json as is, ` +
+        `GitLab push, ${gitlab.length} B: test/fixtures/payloads/gitlab/push-event.json as is, ` +
         'X-Gitlab-Token (GitLab’s default: a token, no HMAC)',
       body: gitlab,
       headers: gitlabHeaders(),

@@ -1,5 +1,5 @@
 // The plain, readonly data every layer shares. This file imports nothing: types that two layers need
-// move down here, never sideways (see ../shared/guide/style.md).
+// move down here, never sideways (docs/architecture.md).
 
 // ---------------------------------------------------------------------------------------------------
 // JSON

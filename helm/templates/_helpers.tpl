@@ -82,7 +82,7 @@ What the routes need from the cluster, as JSON: {namespaces, impersonate ("ns/sa
 (secretKeys: the keys inline routes read from each Secret, for NOTES.txt).
 
 With inline routes the chart reads them and resolves each rendered object's namespace the way the gateway
-does (contract §6: template metadata.namespace, else trigger, route, gateway.namespace, else "default"), so
+does (template metadata.namespace, else trigger, route, gateway.namespace, else "default"), so
 RBAC and Secret mounts follow routes.yaml without being repeated in values. An object created as an
 impersonated service account needs no right of the gateway's own in that namespace, only impersonate on
 that account. The explicit lists in values are added; with a routesConfigMap they are all the chart knows.

@@ -1,4 +1,4 @@
-// The command-line contract (../shared/spec/contract.md §7) as data: the parser, `--help`, the README and
+// The command-line contract (§7 of the gateway's contract) as data: the parser, `--help`, the README and
 // the Helm chart tests all read it from here, so a flag cannot exist in one place and not the others.
 
 export interface FlagSpec {

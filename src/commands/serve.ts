@@ -191,7 +191,7 @@ export async function startServe(
     resolveDone(code);
   };
 
-  // Contract §8 and ../shared/reference/kubernetes.md §6: readiness off at once; keep serving for the drain
+  // Contract §8 and Kubernetes' pod termination sequence: readiness off at once; keep serving for the drain
   // delay so endpoints and ingress controllers stop sending here; then stop accepting and let what is in
   // flight finish; exit 1 at the deadline or on a second signal.
   let shutdownStarted = 0;

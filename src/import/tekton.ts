@@ -1,7 +1,6 @@
 // The Tekton Triggers objects `import` reads, normalised: v1alpha1 and v1beta1 spellings (and the
 // deprecated `github:`/`cel:` interceptor forms) arrive here as one shape, so the mapping code never asks
-// which version it is looking at. Field meanings follow tektoncd/triggers v0.37
-// (../shared/reference/tekton-triggers.md).
+// which version it is looking at. Field meanings follow tektoncd/triggers v0.37 (docs/ and pkg/apis/triggers).
 import type { JsonObject } from '../model.js';
 
 /** Where an object came from: for comments in the output and for the report. */

@@ -1,5 +1,5 @@
-// The trigger's interceptor stage, as Tekton's CEL interceptor runs it (../shared/reference/tekton-triggers.md
-// §3): the event type first, then every filter in order (all must return exactly `true`), then the overlays,
+// The trigger's interceptor stage, as Tekton's CEL interceptor runs it (tektoncd/triggers
+// pkg/interceptors/cel): the event type first, then every filter in order (all must return exactly `true`), then the overlays,
 // each evaluated against the same input and written into a fresh `extensions` object.
 import type { CelInput, JsonObject, JsonValue, TraceEvent, Trigger } from '../model.js';
 import { setOverlayValue } from './overlay-path.js';

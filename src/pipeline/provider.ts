@@ -17,7 +17,7 @@ interface ProviderHeaders {
 }
 
 // Gitea and Forgejo also send X-GitHub-* and X-Gogs-* copies of their headers; each provider reads only its
-// own names, so those copies never confuse the event type (../shared/reference/providers.md §5).
+// own names, so those copies never confuse the event type (Gitea's services/webhook/deliver.go sets all three).
 const HEADERS: Record<Exclude<ProviderName, 'generic' | 'none'>, ProviderHeaders> = {
   github: { event: ['x-github-event'], delivery: ['x-github-delivery'], dedupe: 'delivery' },
   // GitLab keeps Idempotency-Key (= webhook-id) across retries and manual resends (gitlab MR !160952);

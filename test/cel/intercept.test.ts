@@ -6,7 +6,7 @@ import { intercept } from '../../src/pipeline/intercept.js';
 import type { CelProgram, JsonObject, TraceEvent } from '../../src/model.js';
 import { celInput } from './tekton-input.js';
 
-const payloads = new URL('../../../shared/fixtures/payloads/', import.meta.url);
+const payloads = new URL('../fixtures/payloads/', import.meta.url);
 const load = (path: string): JsonObject =>
   JSON.parse(readFileSync(new URL(path, payloads), 'utf8')) as JsonObject;
 

@@ -1,4 +1,4 @@
-// Every vector of ../shared/vectors/tekton-cel.json (transcribed from tektoncd/triggers' cel_test.go) run
+// Every vector of test/fixtures/vectors/tekton-cel.json (transcribed from tektoncd/triggers' cel_test.go) run
 // through compileCel and intercept(). Tekton reports cel-go's wording; we compare the kind of outcome (passes,
 // filter false, compile error, evaluation error), as the vectors' README asks.
 import { readFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ interface Vector {
   };
 }
 
-const file = new URL('../../../shared/vectors/tekton-cel.json', import.meta.url);
+const file = new URL('../fixtures/vectors/tekton-cel.json', import.meta.url);
 const vectors = (JSON.parse(readFileSync(file, 'utf8')) as { vectors: Vector[] }).vectors;
 const ofKind = (kind: Vector['kind']) =>
   vectors.filter((v) => v.kind === kind).map((v) => ({ name: v.id, v }));

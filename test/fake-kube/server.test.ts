@@ -1,5 +1,5 @@
 // The fake API server itself, over raw HTTP: where a rule is subtle, the exact bytes the real API server
-// sends (../../shared/reference/kubernetes.md §2) are pinned here, so tests built on the fake can trust it.
+// sends (k8s.io/apiserver and apimachinery) are pinned here, so tests built on the fake can trust it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { GENERATE_NAME_ALPHABET, startFakeKube, type FakeKube, type FakeKubeOptions } from './server.js';
 

@@ -1,6 +1,6 @@
 // A fake Kubernetes API server for tests: node:http on 127.0.0.1, reached through a real kubeconfig, that
 // answers POST /apis/<group>/<version>/namespaces/<ns>/<plural> the way kube-apiserver plus Tekton's
-// webhooks do, in the real order of checks (../../shared/reference/kubernetes.md §2.1): authentication,
+// webhooks do, in the real order of checks (k8s.io/apiserver's handler chain): authentication,
 // impersonation, RBAC, unknown resource, CreateOptions, decoding, namespace, name generation, validation,
 // Tekton's admission webhook, AlreadyExists. Faults (errors, latency, resets) can be injected, and every
 // request is recorded, so the production client runs unchanged against it.

@@ -1,5 +1,5 @@
 // The metav1.Status bodies the real API server sends, byte for byte in Go's field order (apimachinery
-// pkg/api/errors/errors.go and pkg/apis/meta/v1/types.go; ../../shared/reference/kubernetes.md §2.2–2.5).
+// pkg/api/errors/errors.go and pkg/apis/meta/v1/types.go).
 // Empty members are left out, as Go's `omitempty` does.
 
 /** One field-level error, as apimachinery's field.Error: `<field>: <body>`. */

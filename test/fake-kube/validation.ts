@@ -1,6 +1,5 @@
 // The API server's checks of a created object's metadata and of CreateOptions, with apimachinery's exact
-// messages (pkg/api/validate/content, util/validation/field; ../../shared/reference/kubernetes.md §2.4,
-// §2.6). Each function returns field errors; the server wraps them in a 422 Status.
+// messages (pkg/api/validate/content, util/validation/field, apiserver's CreateOptions validation). Each function returns field errors; the server wraps them in a 422 Status.
 import { quote, type FieldError } from './status.js';
 
 const DNS1123_SUBDOMAIN_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';

@@ -1,4 +1,4 @@
-// Recorded payloads for the seed scenarios, from ../shared/fixtures/payloads/ (go-playground/webhooks, MIT),
+// Recorded payloads for the seed scenarios, from test/fixtures/payloads/ (go-playground/webhooks, MIT),
 // edited here, and only where the seed's filters look:
 // - GitLab push/tag payloads: real GitLab deliveries carry `event_name` ("push" / "tag_push", GitLab's
 //   webhook docs) next to `object_kind`; the go-playground fixtures lack it, and the seed filters on it, so

@@ -1,4 +1,4 @@
-// Issue #9's acceptance: each seed scenario (../shared/reference/seed-scenarios.md) round-trips.
+// Issue #9's acceptance: each seed scenario (test/fixtures/import, see its README) round-trips.
 //   Tekton YAML → import → the golden routes.yaml (byte for byte) → loads → recorded deliveries through
 //   handleWebhook (dry run) → the same objects Tekton would have created (./tekton-model.ts), deliveries
 //   Tekton would have dropped skipped.

@@ -1,6 +1,6 @@
 // What Tekton Triggers v0.37 would create for one delivery to one EventListener, computed straight from the
-// seed's Tekton YAML, without import or the gateway's binding/template code
-// (../shared/reference/tekton-triggers.md §1–§5):
+// seed's Tekton YAML, without import or the gateway's binding/template code (tektoncd/triggers v0.37's
+// pkg/sink, pkg/template and pkg/interceptors):
 // - triggers: the listener's inline triggers and the Triggers its triggerRefs name;
 // - interceptors in order: github/gitlab `eventTypes` against the event header; CEL filters, then overlays
 //   into extensions. Several `filter` params are ANDed: Tekton itself keeps only the last (its params become

@@ -1,4 +1,4 @@
-// Every vector of ../shared/vectors/tekton-bindings.json (tektoncd/triggers' own tests) run through our
+// Every vector of test/fixtures/vectors/tekton-bindings.json (tektoncd/triggers' own tests) run through our
 // binding code. Where our design differs on purpose, the test asserts our behaviour and says why.
 import { describe, expect, it } from 'vitest';
 import { loadConfigBytes } from '../../src/config/load.js';

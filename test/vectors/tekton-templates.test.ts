@@ -1,6 +1,6 @@
-// Every vector of ../shared/vectors/tekton-templates.json. Tekton substitutes bytes in the template's JSON
+// Every vector of test/fixtures/vectors/tekton-templates.json. Tekton substitutes bytes in the template's JSON
 // text; we substitute inside the parsed object's strings. So each vector is compared on the parsed result:
-// our param value is the string Tekton's output JSON ends up holding (../shared/vectors/README.md). Cases
+// our param value is the string Tekton's output JSON ends up holding (test/fixtures/vectors/README.md). Cases
 // that splice raw JSON where no string is (`{"foo": $(tt.params.p1)}`) cannot be written in a YAML
 // template and have no equivalent; the test asserts that they are indeed not a parseable template.
 import { describe, expect, it } from 'vitest';

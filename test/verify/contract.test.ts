@@ -18,7 +18,7 @@ const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 interface Scheme {
   readonly name: string;
   readonly route: Route;
-  /** A real payload file under shared/fixtures/payloads/. */
+  /** A real payload file under test/fixtures/payloads/. */
   readonly file: string;
   /** The header that carries the signature or token: the contract removes, empties and resizes it. */
   readonly header: string;

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Delivery, GenericSignature, HeaderMap, ProviderName, Route } from '../../src/model.js';
 
-const PAYLOADS = new URL('../../../shared/fixtures/payloads/', import.meta.url);
+const PAYLOADS = new URL('../fixtures/payloads/', import.meta.url);
 
 /** The exact bytes of a go-playground/webhooks payload file, e.g. `gitea/push-event.json`. */
 export function payload(file: string): Buffer {

@@ -1,5 +1,5 @@
 // Tekton compatibility: the signature-related vectors of Tekton's github, gitlab and bitbucket interceptors
-// (shared/vectors/tekton-interceptors.json, transcribed from tektoncd/triggers v0.37 tests). Tekton answers
+// (test/fixtures/vectors/tekton-interceptors.json, transcribed from tektoncd/triggers v0.37 tests). Tekton answers
 // "continue" or a stop with a message; our verify stage answers ok or a 401 whose message names the same header.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ interface TektonVector {
   };
 }
 
-const FILE = new URL('../../../shared/vectors/tekton-interceptors.json', import.meta.url);
+const FILE = new URL('../fixtures/vectors/tekton-interceptors.json', import.meta.url);
 const VECTORS = (JSON.parse(readFileSync(FILE, 'utf8')) as { vectors: TektonVector[] }).vectors;
 
 /** Vectors that do not concern signatures, and where that behaviour lives instead. */

@@ -1,4 +1,4 @@
-// Published and recomputed vectors from shared/reference/providers.md, run over the exact bytes: each host's
+// Published and recomputed vectors from each host's webhook documentation, run over the exact bytes: each host's
 // documented example, the go-playground/webhooks payload files, and Standard Webhooks' reference vector.
 import { createHmac } from 'node:crypto';
 import { sign as octokitSign, verify as octokitVerify } from '@octokit/webhooks-methods';

@@ -1,5 +1,5 @@
 // HMACs and constant-time comparison. This is the only node:crypto import under verify/, so every place the
-// gateway compares something secret can be audited in one file (../../../../shared/guide/style.md, habit 6).
+// gateway compares something secret can be audited in one file.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
