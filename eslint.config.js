@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'helm/', 'test/helm/render/', '.bench-tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'helm/', '.bench-tmp/', '.tools/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,4 @@
-// The Helm chart, rendered for each value set with the engine Helm uses (test/helm/render), then checked
+// The Helm chart, linted and rendered for each value set by the real helm (test/helm/render.ts), then checked
 // against the Kubernetes schemas, values.schema.json and what the gateway needs at run time (issue #7).
 
 import { createHash } from 'node:crypto';
@@ -25,6 +25,7 @@ import {
   CHART_DIR,
   RELEASE_NAMESPACE,
   REPO,
+  lint,
   render,
   tryRender,
 } from './render.js';
@@ -278,6 +279,11 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
   let r: Rendered;
   beforeAll(() => {
     r = render(options);
+  });
+
+  it('helm lint --strict passes', () => {
+    const result = lint(options);
+    expect(result.ok ? '' : result.error).toBe('');
   });
 
   it('merged values pass values.schema.json, as helm checks before rendering', () => {
@@ -622,9 +628,11 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
       return;
     }
     const configMap = r.manifests.find((m) => m.source.endsWith('/templates/configmap.yaml'));
+    // The chart hashes configmap.yaml's whole output; helm template prints it trimmed, and the template's
+    // text starts with the newline after `{{- if … }}` and ends with the file's last newline.
     expect(checksum).toBe(
       createHash('sha256')
-        .update(configMap?.content ?? '')
+        .update(`\n${configMap?.content ?? ''}\n`)
         .digest('hex'),
     );
   });

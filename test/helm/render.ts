@@ -1,24 +1,17 @@
-// Renders the chart with test/helm/render (Go text/template + sprig, the engine Helm uses) and returns the
-// objects parsed. Helm itself cannot be installed here; see shared/reference/kubernetes.md §4.
+// Renders the chart with the real `helm template` (test/helm/helm-binary.ts says which helm) and returns the
+// objects parsed, plus the merged values and NOTES.txt as that same Helm run rendered them. `lint()` runs
+// `helm lint --strict` on the same inputs.
 
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { helm } from './helm-binary.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHART_DIR = path.join(REPO, 'helm');
-const RENDER_SRC = path.join(REPO, 'test/helm/render');
-
-// Debian's Go packages live in this GOPATH; its sprig is imported without /v3 (GOPATH mode, no modules).
-const DEBIAN_GOPATH = '/usr/share/gocode';
-const DEBIAN_PACKAGES = 'golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev';
-const MISSING_TOOLCHAIN =
-  `The Helm chart tests render the chart with Go + sprig from Debian (${DEBIAN_PACKAGES}). ` +
-  `Run .ci/run, which installs them, or: apt-get install -y --no-install-recommends ${DEBIAN_PACKAGES}`;
 
 export interface K8sObject {
   apiVersion: string;
@@ -64,98 +57,118 @@ export interface RenderOptions {
 export const RELEASE_NAME = 'gw';
 export const RELEASE_NAMESPACE = 'tekton-gateway';
 
-function goEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GO111MODULE: 'off', GOPATH: DEBIAN_GOPATH };
-  // go refuses to build without a cache directory, and CI may run without HOME.
-  if (!env.GOCACHE && !env.HOME && !env.XDG_CACHE_HOME)
-    env.GOCACHE = path.join(tmpdir(), 'tekton-gateway-gocache');
-  return env;
-}
+/** The template added to a scratch copy of the chart: what Helm merged and what NOTES.txt renders to. */
+const PROBE = 'zz-tekton-gateway-test-probe.yaml';
 
-/**
- * Throws, never skips, when Go or Debian's sprig/yaml packages are missing, with the command that fixes it.
- * Returns `go version`'s output.
- */
-export function requireToolchain(env: NodeJS.ProcessEnv = goEnv(), gopath = DEBIAN_GOPATH): string {
-  const version = spawnSync('go', ['version'], { env, encoding: 'utf8' });
-  if (version.error || version.status !== 0) {
-    throw new Error(`${MISSING_TOOLCHAIN}\n(go version: ${version.error?.message ?? version.stderr})`);
-  }
-  for (const pkg of ['src/github.com/Masterminds/sprig', 'src/gopkg.in/yaml.v3']) {
-    if (!existsSync(path.join(gopath, pkg)))
-      throw new Error(`${MISSING_TOOLCHAIN}\n(${gopath}/${pkg} is missing)`);
-  }
-  return version.stdout;
-}
-
-let rendererPath: string | undefined;
-
-/**
- * Builds the renderer once per source version into the temp directory (later calls and later runs reuse it)
- * and returns its path.
- */
-export function buildRenderer(): string {
-  if (rendererPath) return rendererPath;
-  const env = goEnv();
-  const goVersion = requireToolchain(env);
-  const hash = createHash('sha256')
-    .update(goVersion)
-    .update(readFileSync(path.join(RENDER_SRC, 'main.go')))
-    .digest('hex')
-    .slice(0, 16);
-  const dir = path.join(tmpdir(), `tekton-gateway-helm-render-${hash}`);
-  const binary = path.join(dir, 'render');
-  if (!existsSync(binary)) {
-    mkdirSync(dir, { recursive: true });
-    // Build beside the final name and rename, so parallel test workers never run a half-written file.
-    const partial = `${binary}.${process.pid}.tmp`;
-    const build = spawnSync('go', ['build', '-o', partial, '.'], { cwd: RENDER_SRC, env, encoding: 'utf8' });
-    if (build.status !== 0) {
-      throw new Error(`building test/helm/render failed:\n${build.stderr}\n${MISSING_TOOLCHAIN}`);
-    }
-    renameSync(partial, binary);
-  }
-  rendererPath = binary;
-  return binary;
-}
-
-/** The renderer's own output: templates rendered to text, before any YAML parsing. */
+/** The harness's own output: templates rendered to text, before any YAML parsing. */
 export type RawRendered = Omit<Rendered, 'objects'>;
 
 export type Result<T> = { ok: true; rendered: T } | { ok: false; error: string };
 
-/** Runs the renderer; a template error (fail, required, a bad call) comes back as { ok: false, error }. */
+/**
+ * The arguments every helm command here shares (values, files, release), after the command and the chart.
+ * Values passed as data are written into `scratch`.
+ */
+function valueArgs(options: RenderOptions, scratch: string): string[] {
+  const args: string[] = [];
+  for (const file of options.valueFiles ?? []) args.push('--values', path.resolve(REPO, file));
+  if (options.values) {
+    const file = path.join(scratch, 'values.yaml');
+    writeFileSync(file, stringify(options.values));
+    args.push('--values', file);
+  }
+  for (const [key, file] of Object.entries(options.setFiles ?? {})) {
+    args.push('--set-file', `${key}=${path.resolve(REPO, file)}`);
+  }
+  return args;
+}
+
+function runHelm(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(helm().binary, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.error) throw run.error;
+  return run;
+}
+
+/**
+ * A copy of the chart with the probe template added. With valuesOnly, only Chart.yaml and values.yaml are
+ * copied: Helm merges the values but renders none of the chart's templates, so their checks do not run.
+ */
+function probeChart(chartDir: string, scratch: string, valuesOnly: boolean): string {
+  const copy = path.join(scratch, 'chart');
+  if (valuesOnly) {
+    mkdirSync(path.join(copy, 'templates'), { recursive: true });
+    copyFileSync(path.join(chartDir, 'Chart.yaml'), path.join(copy, 'Chart.yaml'));
+    if (existsSync(path.join(chartDir, 'values.yaml')))
+      copyFileSync(path.join(chartDir, 'values.yaml'), path.join(copy, 'values.yaml'));
+  } else {
+    cpSync(chartDir, copy, { recursive: true });
+    mkdirSync(path.join(copy, 'templates'), { recursive: true });
+  }
+  // Helm parses NOTES.txt with the other templates, so it can be included by name; the JSON stays on one
+  // line, so no `---` inside a value can split the document.
+  const hasNotes = !valuesOnly && existsSync(path.join(chartDir, 'templates', 'NOTES.txt'));
+  const notes = hasNotes ? '{{ include (print .Template.BasePath "/NOTES.txt") . | toJson }}' : '""';
+  writeFileSync(path.join(copy, 'templates', PROBE), `{"values": {{ toJson .Values }}, "notes": ${notes}}\n`);
+  return copy;
+}
+
+/** helm template's stdout → one manifest per `# Source:` document, as Helm splits them. */
+export function splitManifests(stdout: string): Manifest[] {
+  const manifests: Manifest[] = [];
+  const header = /^---\n# Source: (.+)\n/gm;
+  const starts = [...stdout.matchAll(header)];
+  starts.forEach((match, i) => {
+    const from = (match.index ?? 0) + match[0].length;
+    const to = starts[i + 1]?.index ?? stdout.length;
+    manifests.push({ source: match[1] ?? '', content: stdout.slice(from, to).replace(/\n$/, '') });
+  });
+  return manifests;
+}
+
+/** Runs `helm template`; a template error (fail, required, a bad call) comes back as { ok: false, error }. */
 export function runRenderer(options: RenderOptions = {}): Result<RawRendered> {
-  const binary = buildRenderer();
-  const args = [
-    '-chart',
-    options.chartDir ?? CHART_DIR,
-    '-name',
-    options.releaseName ?? RELEASE_NAME,
-    '-namespace',
-    options.namespace ?? RELEASE_NAMESPACE,
-    '-kube-version',
-    options.kubeVersion ?? 'v1.31.0',
-  ];
-  if (options.valuesOnly) args.push('-values-only');
-  for (const file of options.valueFiles ?? []) args.push('-values', path.resolve(REPO, file));
-  let scratch: string | undefined;
+  const chartDir = options.chartDir ?? CHART_DIR;
+  const valuesOnly = options.valuesOnly ?? false;
+  const scratch = mkdtempSync(path.join(tmpdir(), 'tekton-gateway-helm-'));
   try {
-    if (options.values) {
-      scratch = mkdtempSync(path.join(tmpdir(), 'tekton-gateway-values-'));
-      const file = path.join(scratch, 'values.yaml');
-      writeFileSync(file, stringify(options.values));
-      args.push('-values', file);
-    }
-    for (const [key, file] of Object.entries(options.setFiles ?? {})) {
-      args.push('-set-file', `${key}=${path.resolve(REPO, file)}`);
-    }
-    const run = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    if (run.error) throw run.error;
+    const chart = probeChart(chartDir, scratch, valuesOnly);
+    const args = ['template', options.releaseName ?? RELEASE_NAME, chart];
+    args.push('--namespace', options.namespace ?? RELEASE_NAMESPACE);
+    // values-only is how the tests see what the schema is asked to judge, so Helm must not judge it first.
+    if (valuesOnly) args.push('--skip-schema-validation');
+    else args.push('--kube-version', options.kubeVersion ?? 'v1.31.0');
+    args.push(...valueArgs(options, scratch));
+    const run = runHelm(args);
     if (run.status !== 0) return { ok: false, error: run.stderr };
-    return { ok: true, rendered: JSON.parse(run.stdout) as RawRendered };
+    const all = splitManifests(run.stdout);
+    const probe = all.find((m) => m.source.endsWith(`/templates/${PROBE}`));
+    if (!probe) throw new Error(`helm template printed no ${PROBE}:\n${run.stdout}`);
+    const { values, notes } = JSON.parse(probe.content) as { values: Record<string, unknown>; notes: string };
+    return { ok: true, rendered: { values, notes, manifests: all.filter((m) => m !== probe) } };
   } finally {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** `helm lint --strict` on the chart with these inputs: ok, or the lint report. */
+export function lint(options: Omit<RenderOptions, 'valuesOnly'> = {}): Result<string> {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'tekton-gateway-helm-lint-'));
+  try {
+    const args = [
+      'lint',
+      options.chartDir ?? CHART_DIR,
+      '--strict',
+      '--namespace',
+      options.namespace ?? RELEASE_NAMESPACE,
+    ];
+    args.push('--kube-version', options.kubeVersion ?? 'v1.31.0');
+    args.push(...valueArgs(options, scratch));
+    const run = runHelm(args);
+    return run.status === 0
+      ? { ok: true, rendered: run.stdout }
+      : { ok: false, error: `${run.stdout}${run.stderr}` };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
