@@ -101,6 +101,7 @@ that account. The explicit lists in values are added; with a routesConfigMap the
 {{- fail (printf "routes is not valid YAML: %s" (get $doc "Error")) -}}
 {{- end -}}
 {{- end -}}
+{{- include "tekton-gateway.checkRoutes" (dict "doc" $doc "root" .) -}}
 {{- $routesKnown = true -}}
 {{- $gatewayNamespace := dig "gateway" "namespace" "default" $doc -}}
 {{- $templates := get $doc "templates" | default dict -}}

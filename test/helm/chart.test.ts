@@ -571,12 +571,20 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
 
   it('Service, Ingress and ServiceMonitor reach the right ports', () => {
     const podLabels = only<IDeployment>(r, 'Deployment').spec?.template.metadata?.labels;
-    const service = only<IService>(r, 'Service');
-    expect(subset(service.spec?.selector, podLabels)).toBe(true);
-    expect(service.spec?.ports?.map((p) => [p.name, p.targetPort])).toEqual([
-      ['http', 'http'],
-      ['admin', 'admin'],
+    const services = ofKind(r, 'Service') as unknown as IService[];
+    const named = new Map(services.map((s) => [s.metadata?.name, s]));
+    expect(sorted(named.keys() as Iterable<string>)).toEqual([
+      expected.fullname,
+      `${expected.fullname}-admin`,
     ]);
+    const service = named.get(expected.fullname) as IService;
+    const admin = named.get(`${expected.fullname}-admin`) as IService;
+    for (const s of services) expect(subset(s.spec?.selector, podLabels)).toBe(true);
+    // Webhooks only on the Service that service.type may publish; the admin port stays on a ClusterIP one.
+    expect(service.spec?.ports?.map((p) => [p.name, p.targetPort])).toEqual([['http', 'http']]);
+    expect(service.spec?.type).toBe(r.values.service && (r.values.service as { type: string }).type);
+    expect(admin.spec?.type).toBe('ClusterIP');
+    expect(admin.spec?.ports?.map((p) => [p.name, p.targetPort])).toEqual([['admin', 'admin']]);
 
     const ingresses = ofKind(r, 'Ingress') as unknown as IIngress[];
     if (!expected.ingress) {
@@ -606,7 +614,8 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
         endpoints: { port: string; path: string }[];
       };
       expect(spec.endpoints).toEqual([expect.objectContaining({ port: 'admin', path: '/metrics' })]);
-      expect(subset(spec.selector.matchLabels, service.metadata?.labels)).toBe(true);
+      expect(subset(spec.selector.matchLabels, admin.metadata?.labels)).toBe(true);
+      expect(subset(spec.selector.matchLabels, service.metadata?.labels)).toBe(false);
     }
   });
 
@@ -733,6 +742,16 @@ describe('helm chart coverage', () => {
     );
     expect(sorted(templates.filter((t) => !rendered.has(t)))).toEqual([]);
   });
+
+  it.each(readdirSync(path.join(CHART_DIR, 'ci')).map((f) => `helm/ci/${f}`))(
+    '%s lints and renders on its own, as chart-testing runs it',
+    (file) => {
+      const linted = lint({ valueFiles: [file] });
+      expect(linted.ok ? '' : linted.error).toBe('');
+      const rendered = tryRender({ valueFiles: [file] });
+      expect(rendered.ok ? '' : rendered.error).toBe('');
+    },
+  );
 
   it('every value set under helm/ci is one of the tested cases', () => {
     const files = readdirSync(path.join(CHART_DIR, 'ci')).map((f) => `helm/ci/${f}`);
