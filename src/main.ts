@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // argv → command. The only place that calls process.exit: commands return their exit code
-// (0 ok, 1 failure, 2 usage error — contract §7).
+// (0 ok, 1 failure, 2 usage error).
 import { UsageError, formatHelp, parseArgs } from './cli/args.js';
 import { COMMANDS, type CommandSpec } from './cli/spec.js';
 import type { CommandIO } from './commands/io.js';
@@ -24,7 +24,7 @@ function topHelp(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
-    "Run 'tekton-gateway <command> --help' for a command's flags.",
+    "Run 'tekton-gateway <command> --help' for a command's flags, 'tekton-gateway --version' for the version.",
     '',
   ].join('\n');
 }
@@ -34,6 +34,10 @@ async function run(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(topHelp());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout(`${(await import('./version.js')).packageVersion()}\n`);
+    return 0;
   }
   const spec: CommandSpec | undefined = COMMANDS.find((c) => c.name === name);
   if (!spec) {
