@@ -138,7 +138,7 @@ describe('Dockerfile', () => {
 });
 
 describe('.dockerignore', () => {
-  it.each(['node_modules', '.git', 'test', 'dist', 'helm', 'coverage'])('excludes %s', (entry) => {
+  it.each(['node_modules', '.git', 'test', 'dist', 'helm', 'coverage', '.tools'])('excludes %s', (entry) => {
     expect(isIgnored(ignore, entry)).toBe(true);
     expect(isIgnored(ignore, `${entry}/some/file`)).toBe(true);
   });
