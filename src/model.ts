@@ -197,6 +197,14 @@ export interface GatewaySettings {
   readonly maxBodyBytes: number;
   readonly kinds: readonly KindRule[];
   readonly requestTimeoutMs: number;
+  /** v2 (§3): request body bytes held at once, across all requests. */
+  readonly maxBytesInFlight: number;
+  /** v2 (§3): the whole body must arrive within this of the request's headers, else 408. */
+  readonly bodyTimeoutMs: number;
+  /** v2 (§3): JSON values in one body; more → 413. */
+  readonly maxBodyValues: number;
+  /** v2 (§3): the largest CEL result or bound param value; more fails the trigger (422). */
+  readonly maxValueBytes: number;
 }
 
 export interface Config {

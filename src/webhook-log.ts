@@ -43,6 +43,7 @@ export function logWebhook(log: Logger, o: WebhookObservation): void {
       break;
     case 'overloaded':
     case 'internal':
+    case 'body-timeout':
       fields.error = result.message;
       break;
     case 'processed': {

@@ -5,6 +5,7 @@ import { loadConfigBytes, loadConfigFile } from '../config/load.js';
 import { createAdminApp } from '../http/admin.js';
 import type { GatewayDeps } from '../http/deps.js';
 import { createWebhookHandler } from '../http/webhook.js';
+import { ByteBudget } from '../http/byte-budget.js';
 import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettings } from '../http/limits.js';
 import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
@@ -95,6 +96,8 @@ export async function startServe(
   secrets.watch(config.secretRefs);
 
   let shuttingDown = false;
+  // Sized once at start-up: a reload that changes gateway.maxBytesInFlight applies after a restart (logged).
+  const budget = new ByteBudget(config.gateway.maxBytesInFlight);
   const deps: GatewayDeps = {
     config: () => config,
     ready: () => !shuttingDown,
@@ -102,9 +105,11 @@ export async function startServe(
     create,
     serverDryRun,
     limiter: new InFlightLimiter(limits),
+    budget,
     observe: (o) => {
       logWebhook(log, o);
       const { result } = o;
+      if (result.kind === 'overloaded') metrics.rejectedRequest(result.reason);
       metrics.webhook({
         route: result.route?.path ?? '',
         provider: result.route?.provider ?? '',
@@ -131,6 +136,8 @@ export async function startServe(
     },
   };
 
+  metrics.readInFlight(() => ({ requests: deps.limiter!.inFlight, bytes: budget.inFlight }));
+
   const timeouts = options.serverTimeouts ?? SERVER_TIMEOUTS;
   const webhook = await GatewayServer.listen(createWebhookHandler(deps), intFlag(args, 'port'), timeouts);
   const admin = await GatewayServer.listen(createAdminApp(deps), intFlag(args, 'admin-port'), timeouts).catch(
@@ -147,6 +154,12 @@ export async function startServe(
     load: (bytes) => loadConfigBytes(bytes, routesFile, { secretsDir }),
     onLoaded: ({ config: next, warnings, cause }) => {
       const previous = config.sha256;
+      if (next.gateway.maxBytesInFlight !== budget.max) {
+        log.warn('gateway.maxBytesInFlight changed; the new value applies after a restart', {
+          serving: budget.max,
+          configured: next.gateway.maxBytesInFlight,
+        });
+      }
       config = next;
       metrics.configLoaded(next.sha256);
       metrics.reload('success');
@@ -238,6 +251,7 @@ export async function startServe(
     mode: dryRun ? 'dry-run' : serverDryRun ? 'server-dry-run' : 'create',
     maxInFlight: limits.max,
     maxInFlightPerRoute: limits.perRoute,
+    maxBytesInFlight: budget.max,
   });
   const limiter = deps.limiter!;
   return {
