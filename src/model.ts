@@ -303,7 +303,15 @@ export type TriggerOutcome =
     };
 
 /** Why a request was turned away before any trigger ran. */
-export type RejectionKind = 'no-route' | 'method' | 'too-large' | 'content-type' | 'signature' | 'body';
+export type RejectionKind =
+  | 'no-route'
+  | 'method'
+  | 'too-large'
+  | 'content-type'
+  | 'signature'
+  | 'body'
+  /** v2: none of the route's secret files can be read (503 + Retry-After: the gateway's fault). */
+  | 'secrets-unavailable';
 
 export interface Rejection {
   readonly kind: RejectionKind;

@@ -6,6 +6,7 @@ import { createAdminApp } from '../http/admin.js';
 import type { GatewayDeps } from '../http/deps.js';
 import { createWebhookHandler } from '../http/webhook.js';
 import { ByteBudget } from '../http/byte-budget.js';
+import { hidingClusterAddress } from '../http/hide-cluster-address.js';
 import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettings } from '../http/limits.js';
 import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
@@ -86,7 +87,9 @@ export async function startServe(
       location: cluster.cluster.location,
       server: cluster.cluster.server,
     });
-    create = makeCreate(cluster.cluster, { onRequest: (e) => metrics.kubeRequest(e) });
+    const kube = makeCreate(cluster.cluster, { onRequest: (e) => metrics.kubeRequest(e) });
+    // Answers go to the internet: they never say where the API server lives (src/http/hide-cluster-address.ts).
+    create = Object.assign(hidingClusterAddress(kube, cluster.cluster.server), { close: () => kube.close() });
   }
 
   const secrets = new SecretStore(secretsDir, {
