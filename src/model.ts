@@ -48,6 +48,8 @@ export interface CelInput {
   readonly extensions: Readonly<Record<string, JsonValue>>;
   /** Used by `compareSecret(key, secretName)`. */
   readonly secrets: SecretLookup;
+  /** gateway.maxValueBytes: a larger result fails the evaluation (strings counted by length, unflattened). */
+  readonly maxValueBytes?: number;
 }
 
 /** A CEL result converted to JSON the way Tekton renders overlays (bytes → base64, numbers as numbers). */

@@ -15,6 +15,7 @@
 import type { ObservedResult, WebhookObservation } from './http/deps.js';
 import type { Level, Logger } from './log.js';
 import type { CelResult, JsonValue, Rejection, TraceEvent, Trigger, TriggerOutcome } from './model.js';
+import { RESULT_TOO_LARGE } from './pipeline/cel.js';
 import { eventType } from './pipeline/provider.js';
 
 /**
@@ -173,6 +174,7 @@ export function celErrorForLog(message: string, source: string): string {
   if (key) return source.includes(key[1]!) ? message : 'no such key (the key was computed from the request)';
   if (message.startsWith('found no matching overload for ')) return message;
   if (message.startsWith('evaluation stopped after ')) return message;
+  if (message.startsWith(RESULT_TOO_LARGE)) return message;
   return 'evaluation failed (message not logged: it may quote the payload; it is in the response)';
 }
 

@@ -119,18 +119,25 @@ function runTrigger(
       requestURL: flow.requestURL,
       extensions: {},
       secrets: io.secrets,
+      maxValueBytes: flow.config.gateway.maxValueBytes,
     },
     trace,
   );
   if (intercepted.kind === 'skip') return { name, outcome: 'skipped', reason: intercepted.reason };
   if (intercepted.kind === 'error') return failed(name, 'cel', intercepted.reason);
 
-  const joinedHeader: Record<string, string> = {};
+  const joinedHeader = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(flow.header)) joinedHeader[k] = v.join(',');
   const bound = resolveParams(
     trigger.bindings,
     trigger.template,
-    { body: flow.body, header: joinedHeader, extensions: intercepted.extensions, eventId: flow.eventId },
+    {
+      body: flow.body,
+      header: joinedHeader,
+      extensions: intercepted.extensions,
+      eventId: flow.eventId,
+      maxValueBytes: flow.config.gateway.maxValueBytes,
+    },
     trace,
     name,
   );
