@@ -38,6 +38,7 @@ export interface ServeOptions {
     readonly debounceMs?: number;
     readonly pollIntervalMs?: number;
     readonly fsWatch?: boolean;
+    readonly stableMs?: number;
   };
   readonly maxWaitMs?: number;
   readonly serverTimeouts?: ServerTimeouts;

@@ -278,6 +278,43 @@ describe('reload fallbacks', () => {
       await gw.stop();
     }
   });
+
+  it('a file caught half-written is not loaded: only bytes that stay the same are (issue #13)', async () => {
+    const { mkdtempSync, writeFileSync, appendFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'routes-')), 'routes.yaml');
+    writeFileSync(file, version(['/a'], 'a'));
+    const gw = await startGateway(
+      ['--dry-run', '--routes', file, '--secrets-dir', demoSecretsDir],
+      {},
+      { reload: { pollIntervalMs: 50, debounceMs: 10, stableMs: 400 } },
+    );
+    try {
+      // An in-place edit in two writes: the first leaves a valid file whose trigger has no filter yet.
+      const full = version(['/a'], 'b').replace('- name: run', "- name: run\n        filter: 'false'");
+      const cut = full.indexOf("\n        filter: 'false'");
+      writeFileSync(file, full.slice(0, cut));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      appendFileSync(file, full.slice(cut));
+      const metrics = async () => scrape(gw.adminUrl);
+      expect(
+        await until(
+          async () =>
+            valueOf(await metrics(), 'tekton_gateway_config_reloads_total', { result: 'success' }) === 1,
+          3_000,
+        ),
+      ).toBe(true);
+      const served = await post(`${gw.url}/a`, '{}', JSON_HEADERS);
+      expect((served.json.triggers as { outcome: string }[])[0]!.outcome).toBe('skipped');
+      // One reload, to the finished file: the half-written one never served.
+      const lines = gw.logs.map((l) => JSON.parse(l) as Record<string, any>);
+      expect(lines.filter((l) => l.msg === 'config reloaded').map((l) => l.sha256)).toEqual([
+        createHash('sha256').update(full).digest('hex'),
+      ]);
+    } finally {
+      await gw.stop();
+    }
+  });
 });
 
 async function bytesInFlight(gw: RunningGateway): Promise<number | undefined> {
