@@ -7,6 +7,7 @@ import type { GatewayDeps } from '../http/deps.js';
 import { createWebhookHandler } from '../http/webhook.js';
 import { ByteBudget } from '../http/byte-budget.js';
 import { hidingClusterAddress } from '../http/hide-cluster-address.js';
+import { adminTokenCheck } from '../http/admin-token.js';
 import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettings } from '../http/limits.js';
 import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
@@ -100,6 +101,12 @@ export async function startServe(
   secrets.watch(config.secretRefs);
 
   let shuttingDown = false;
+  const tokenFile = args.values['admin-token-file'] as string | undefined;
+  const adminToken = tokenFile ? adminTokenCheck(tokenFile) : undefined;
+  const tokenProblem = adminToken?.problem();
+  // Contract §12.0 item 17: a missing token file disables what needs it, never `serve`.
+  if (tokenProblem)
+    log.error('admin token unusable: PUT /loglevel is refused until it is fixed', { problem: tokenProblem });
   // Sized once at start-up: a reload that changes gateway.maxBytesInFlight applies after a restart (logged).
   const budget = new ByteBudget(config.gateway.maxBytesInFlight);
   const deps: GatewayDeps = {
@@ -110,6 +117,7 @@ export async function startServe(
     serverDryRun,
     limiter: new InFlightLimiter(limits),
     budget,
+    adminToken,
     observe: (o) => {
       logWebhook(log, o);
       const { result } = o;
