@@ -331,7 +331,6 @@ describe('answers never carry the API server address', () => {
 /** A POST that declares `size` bytes and sends one byte every 200 ms until stopped. */
 function slowSender(path: string, size: number): { status: Promise<number | 'closed'>; stop(): void } {
   const url = new URL(`${gw.url}${path}`);
-  let timer: NodeJS.Timeout | undefined;
   const req = request({
     host: url.hostname,
     port: url.port,
@@ -341,6 +340,7 @@ function slowSender(path: string, size: number): { status: Promise<number | 'clo
     agent: false,
   });
   const status = new Promise<number | 'closed'>((resolve) => {
+    // `timer` is set below, before any of these can run.
     req.on('response', (res) => {
       clearInterval(timer);
       res.resume();
@@ -352,7 +352,7 @@ function slowSender(path: string, size: number): { status: Promise<number | 'clo
     });
   });
   req.write('{');
-  timer = setInterval(() => req.write(' '), 200);
+  const timer = setInterval(() => req.write(' '), 200);
   return {
     status,
     stop: () => {
