@@ -30,6 +30,17 @@ export interface KubeRequestSample {
 
 export type ReloadResult = 'success' | 'failure';
 
+/** Why a webhook got 503 before its pipeline ran: no in-flight slot, or no room in the byte budget. */
+export type RejectReason = 'capacity' | 'memory';
+
+/** What the in-flight gauges read when scraped. */
+export interface InFlightReading {
+  /** Webhooks holding an in-flight slot. */
+  readonly requests: number;
+  /** Request body bytes reserved in the byte budget. */
+  readonly bytes: number;
+}
+
 // Webhooks answer within gateway.requestTimeoutMs (9 s by default): the buckets reach just past it.
 const WEBHOOK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const KUBE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -67,6 +78,8 @@ export class GatewayMetrics {
   private readonly requestsBy = new Children((v) => this.requests.labels(...v));
   private readonly durationBy = new Children((v) => this.duration.labels(...v));
   private readonly outcomesBy = new Children((v) => this.outcomes.labels(...v));
+  private readonly rejected: Counter<'reason'>;
+  private inFlightReading: () => InFlightReading = () => ({ requests: 0, bytes: 0 });
 
   constructor() {
     const registers = [this.registry];
@@ -120,6 +133,32 @@ export class GatewayMetrics {
       labelNames: ['sha256'],
       registers,
     });
+    this.rejected = new Counter({
+      name: `${p}requests_rejected_total`,
+      help: 'Webhooks answered 503 before their pipeline ran: capacity (no in-flight slot) or memory (gateway.maxBytesInFlight).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.rejected.inc({ reason: 'capacity' }, 0);
+    this.rejected.inc({ reason: 'memory' }, 0);
+    // Read at scrape time from the limiter and the byte budget, which own the numbers.
+    const reading = () => this.inFlightReading();
+    new Gauge({
+      name: `${p}in_flight_requests`,
+      help: 'Webhooks holding an in-flight slot (body received, not answered yet).',
+      registers,
+      collect() {
+        this.set(reading().requests);
+      },
+    });
+    new Gauge({
+      name: `${p}in_flight_bytes`,
+      help: 'Request body bytes held now (reserved in gateway.maxBytesInFlight).',
+      registers,
+      collect() {
+        this.set(reading().bytes);
+      },
+    });
     // Both series exist from the start, so `increase(...{result="failure"}[1h]) > 0` works on a fresh pod.
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);
@@ -131,6 +170,16 @@ export class GatewayMetrics {
     this.requestsBy.get(route, sample.provider, String(sample.status)).inc();
     this.durationBy.get(route).observe(sample.seconds);
     for (const t of sample.triggers) this.outcomesBy.get(route, t.name, t.outcome).inc();
+  }
+
+  /** A 503 before the pipeline (counted in requests_total too). */
+  rejectedRequest(reason: RejectReason): void {
+    this.rejected.inc({ reason });
+  }
+
+  /** Where the in-flight gauges read from. */
+  readInFlight(read: () => InFlightReading): void {
+    this.inFlightReading = read;
   }
 
   resourceCreated(route: string, trigger: string, kind: string): void {

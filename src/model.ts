@@ -48,6 +48,8 @@ export interface CelInput {
   readonly extensions: Readonly<Record<string, JsonValue>>;
   /** Used by `compareSecret(key, secretName)`. */
   readonly secrets: SecretLookup;
+  /** gateway.maxValueBytes: a larger result fails the evaluation (strings counted by length, unflattened). */
+  readonly maxValueBytes?: number;
 }
 
 /** A CEL result converted to JSON the way Tekton renders overlays (bytes → base64, numbers as numbers). */
@@ -197,6 +199,14 @@ export interface GatewaySettings {
   readonly maxBodyBytes: number;
   readonly kinds: readonly KindRule[];
   readonly requestTimeoutMs: number;
+  /** v2 (§3): request body bytes held at once, across all requests. */
+  readonly maxBytesInFlight: number;
+  /** v2 (§3): the whole body must arrive within this of the request's headers, else 408. */
+  readonly bodyTimeoutMs: number;
+  /** v2 (§3): JSON values in one body; more → 413. */
+  readonly maxBodyValues: number;
+  /** v2 (§3): the largest CEL result or bound param value; more fails the trigger (422). */
+  readonly maxValueBytes: number;
 }
 
 export interface Config {
@@ -295,7 +305,15 @@ export type TriggerOutcome =
     };
 
 /** Why a request was turned away before any trigger ran. */
-export type RejectionKind = 'no-route' | 'method' | 'too-large' | 'content-type' | 'signature' | 'body';
+export type RejectionKind =
+  | 'no-route'
+  | 'method'
+  | 'too-large'
+  | 'content-type'
+  | 'signature'
+  | 'body'
+  /** v2: none of the route's secret files can be read (503 + Retry-After: the gateway's fault). */
+  | 'secrets-unavailable';
 
 export interface Rejection {
   readonly kind: RejectionKind;

@@ -43,9 +43,17 @@ export interface ConfigWatcherOptions {
   readonly pollIntervalMs?: number;
   /** false: polling only. */
   readonly fsWatch?: boolean;
+  /** New bytes are loaded only when a second read this much later finds the same bytes. */
+  readonly stableMs?: number;
 }
 
 export const DEFAULT_DEBOUNCE_MS = 100;
+/**
+ * An editor or `kubectl cp` writing the file in place can be caught half-way: issue #13 saw a trigger served
+ * without its filter for 1.5 s. Bytes that stay the same for this long are taken as finished. (The kubelet's
+ * symlink swap is atomic and only pays the delay.)
+ */
+export const DEFAULT_STABLE_MS = 150;
 export const DEFAULT_POLL_INTERVAL_MS = 1_000;
 
 export class ConfigWatcher {
@@ -62,6 +70,9 @@ export class ConfigWatcher {
   private watchProblem: string | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
+  /** New bytes read once, waiting for the second read that shows they are stable. */
+  private settling: { readonly sha256: string; readonly at: number } | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(options: ConfigWatcherOptions) {
@@ -92,6 +103,7 @@ export class ConfigWatcher {
     this.closed = true;
     clearInterval(this.poll);
     clearTimeout(this.debounce);
+    clearTimeout(this.settleTimer);
     this.watcher?.fs.close();
     this.watcher = undefined;
   }
@@ -119,6 +131,24 @@ export class ConfigWatcher {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const retry = sha256 === this.lastSeen;
     if (retry && !force && (this.failing === undefined || cause !== 'poll')) return false;
+    // SIGHUP (force) is the operator saying the file is ready; a change seen by a watch or a poll must look
+    // the same on a second read first.
+    if (!force && !retry) {
+      const now = performance.now();
+      if (this.settling?.sha256 !== sha256) this.settling = { sha256, at: now };
+      // Seen first now, or too recently (a poll right after a watch event): look again once it had time.
+      const wait = this.settling.at + (this.options.stableMs ?? DEFAULT_STABLE_MS) - now;
+      if (wait > 0) {
+        clearTimeout(this.settleTimer);
+        this.settleTimer = setTimeout(() => {
+          this.settleTimer = undefined;
+          this.check(cause, false);
+        }, Math.ceil(wait));
+        this.settleTimer.unref();
+        return false;
+      }
+    }
+    this.settling = undefined;
     const previous = retry ? this.failing : undefined;
     this.lastSeen = sha256;
     const result = this.options.load(bytes);

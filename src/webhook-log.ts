@@ -13,13 +13,29 @@
 //     `<redacted>`; a JSON parser's message (which quotes the body) is cut.
 // The sender gets the full reasons in its response: it sent the payload, so nothing leaks to it.
 import type { ObservedResult, WebhookObservation } from './http/deps.js';
-import type { Logger } from './log.js';
+import type { Level, Logger } from './log.js';
 import type { CelResult, JsonValue, Rejection, TraceEvent, Trigger, TriggerOutcome } from './model.js';
+import { RESULT_TOO_LARGE } from './pipeline/cel.js';
 import { eventType } from './pipeline/provider.js';
 
+/**
+ * The level of a webhook's line (issue #13, docs/operations.md "Log levels"): what log-based alerting should
+ * see is warn or error. Answers that anyone on the internet can provoke before or at verification — 401, 404,
+ * 405, 413, 415, mostly scanners — stay at info; every other 4xx and 502/503 come from a verified sender or
+ * from the cluster and are warn; the gateway's own faults (500, unreadable secrets) are error.
+ */
+export function webhookLevel(o: WebhookObservation): Level {
+  const { status } = o.answer;
+  if (o.result.kind === 'internal') return 'error';
+  if (o.result.kind === 'rejected' && o.result.rejection.kind === 'secrets-unavailable') return 'error';
+  if (status < 400 || [401, 404, 405, 413, 415].includes(status)) return 'info';
+  return status >= 500 && status !== 502 && status !== 503 ? 'error' : 'warn';
+}
+
 export function logWebhook(log: Logger, o: WebhookObservation): void {
-  // Nothing below is written at warn or error: skip building it (debug implies info).
-  if (!log.enabled('info')) return;
+  const level = webhookLevel(o);
+  // Skip building a line that would not be written (debug implies every other level).
+  if (!log.enabled(level)) return;
   const { result } = o;
   const route = result.route;
   const fields: Record<string, unknown> = {
@@ -43,6 +59,7 @@ export function logWebhook(log: Logger, o: WebhookObservation): void {
       break;
     case 'overloaded':
     case 'internal':
+    case 'body-timeout':
       fields.error = result.message;
       break;
     case 'processed': {
@@ -57,7 +74,7 @@ export function logWebhook(log: Logger, o: WebhookObservation): void {
       break;
     }
   }
-  log.info('webhook', fields);
+  log[level]('webhook', fields);
 }
 
 function eventOf(result: ObservedResult, o: WebhookObservation): string | undefined {
@@ -157,6 +174,7 @@ export function celErrorForLog(message: string, source: string): string {
   if (key) return source.includes(key[1]!) ? message : 'no such key (the key was computed from the request)';
   if (message.startsWith('found no matching overload for ')) return message;
   if (message.startsWith('evaluation stopped after ')) return message;
+  if (message.startsWith(RESULT_TOO_LARGE)) return message;
   return 'evaluation failed (message not logged: it may quote the payload; it is in the response)';
 }
 

@@ -5,6 +5,9 @@ import { loadConfigBytes, loadConfigFile } from '../config/load.js';
 import { createAdminApp } from '../http/admin.js';
 import type { GatewayDeps } from '../http/deps.js';
 import { createWebhookHandler } from '../http/webhook.js';
+import { ByteBudget } from '../http/byte-budget.js';
+import { hidingClusterAddress } from '../http/hide-cluster-address.js';
+import { adminTokenCheck } from '../http/admin-token.js';
 import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettings } from '../http/limits.js';
 import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
@@ -36,6 +39,7 @@ export interface ServeOptions {
     readonly debounceMs?: number;
     readonly pollIntervalMs?: number;
     readonly fsWatch?: boolean;
+    readonly stableMs?: number;
   };
   readonly maxWaitMs?: number;
   readonly serverTimeouts?: ServerTimeouts;
@@ -85,7 +89,9 @@ export async function startServe(
       location: cluster.cluster.location,
       server: cluster.cluster.server,
     });
-    create = makeCreate(cluster.cluster, { onRequest: (e) => metrics.kubeRequest(e) });
+    const kube = makeCreate(cluster.cluster, { onRequest: (e) => metrics.kubeRequest(e) });
+    // Answers go to the internet: they never say where the API server lives (src/http/hide-cluster-address.ts).
+    create = Object.assign(hidingClusterAddress(kube, cluster.cluster.server), { close: () => kube.close() });
   }
 
   const secrets = new SecretStore(secretsDir, {
@@ -95,6 +101,14 @@ export async function startServe(
   secrets.watch(config.secretRefs);
 
   let shuttingDown = false;
+  const tokenFile = args.values['admin-token-file'] as string | undefined;
+  const adminToken = tokenFile ? adminTokenCheck(tokenFile) : undefined;
+  const tokenProblem = adminToken?.problem();
+  // Contract §12.0 item 17: a missing token file disables what needs it, never `serve`.
+  if (tokenProblem)
+    log.error('admin token unusable: PUT /loglevel is refused until it is fixed', { problem: tokenProblem });
+  // Sized once at start-up: a reload that changes gateway.maxBytesInFlight applies after a restart (logged).
+  const budget = new ByteBudget(config.gateway.maxBytesInFlight);
   const deps: GatewayDeps = {
     config: () => config,
     ready: () => !shuttingDown,
@@ -102,9 +116,12 @@ export async function startServe(
     create,
     serverDryRun,
     limiter: new InFlightLimiter(limits),
+    budget,
+    adminToken,
     observe: (o) => {
       logWebhook(log, o);
       const { result } = o;
+      if (result.kind === 'overloaded') metrics.rejectedRequest(result.reason);
       metrics.webhook({
         route: result.route?.path ?? '',
         provider: result.route?.provider ?? '',
@@ -131,6 +148,8 @@ export async function startServe(
     },
   };
 
+  metrics.readInFlight(() => ({ requests: deps.limiter!.inFlight, bytes: budget.inFlight }));
+
   const timeouts = options.serverTimeouts ?? SERVER_TIMEOUTS;
   const webhook = await GatewayServer.listen(createWebhookHandler(deps), intFlag(args, 'port'), timeouts);
   const admin = await GatewayServer.listen(createAdminApp(deps), intFlag(args, 'admin-port'), timeouts).catch(
@@ -147,6 +166,12 @@ export async function startServe(
     load: (bytes) => loadConfigBytes(bytes, routesFile, { secretsDir }),
     onLoaded: ({ config: next, warnings, cause }) => {
       const previous = config.sha256;
+      if (next.gateway.maxBytesInFlight !== budget.max) {
+        log.warn('gateway.maxBytesInFlight changed; the new value applies after a restart', {
+          serving: budget.max,
+          configured: next.gateway.maxBytesInFlight,
+        });
+      }
       config = next;
       metrics.configLoaded(next.sha256);
       metrics.reload('success');
@@ -238,6 +263,7 @@ export async function startServe(
     mode: dryRun ? 'dry-run' : serverDryRun ? 'server-dry-run' : 'create',
     maxInFlight: limits.max,
     maxInFlightPerRoute: limits.perRoute,
+    maxBytesInFlight: budget.max,
   });
   const limiter = deps.limiter!;
   return {

@@ -56,6 +56,10 @@ export const DEFAULTS = {
   maxBodyBytes: 25 * 1024 * 1024,
   kinds: ['PipelineRun', 'TaskRun'],
   requestTimeoutMs: 9000,
+  maxBytesInFlight: 64 * 1024 * 1024,
+  bodyTimeoutMs: 5000,
+  maxBodyValues: 1_000_000,
+  maxValueBytes: 1024 * 1024,
 } as const;
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
@@ -293,13 +297,32 @@ class Compiler {
       kinds.push({ group, versions: [version], kind, plural });
     });
     this.kinds = kinds;
-    return {
+    const settings = {
       name: str(spec.name) ?? DEFAULTS.name,
       namespace: str(spec.namespace) ?? DEFAULTS.namespace,
       maxBodyBytes: int(spec.maxBodyBytes) ?? DEFAULTS.maxBodyBytes,
       kinds,
       requestTimeoutMs: int(spec.requestTimeoutMs) ?? DEFAULTS.requestTimeoutMs,
+      maxBytesInFlight: int(spec.maxBytesInFlight) ?? DEFAULTS.maxBytesInFlight,
+      bodyTimeoutMs: int(spec.bodyTimeoutMs) ?? DEFAULTS.bodyTimeoutMs,
+      maxBodyValues: int(spec.maxBodyValues) ?? DEFAULTS.maxBodyValues,
+      maxValueBytes: int(spec.maxValueBytes) ?? DEFAULTS.maxValueBytes,
     };
+    // Contract §12.0 item 13 and §3: one body must fit in the byte budget, and the body's deadline must leave
+    // time for the work within the answer's.
+    if (settings.maxBytesInFlight < settings.maxBodyBytes) {
+      this.report(
+        ['gateway', spec.maxBytesInFlight === undefined ? 'maxBodyBytes' : 'maxBytesInFlight'],
+        `maxBytesInFlight (${settings.maxBytesInFlight}) must be at least maxBodyBytes (${settings.maxBodyBytes})`,
+      );
+    }
+    if (settings.bodyTimeoutMs >= settings.requestTimeoutMs) {
+      this.report(
+        ['gateway', spec.bodyTimeoutMs === undefined ? 'requestTimeoutMs' : 'bodyTimeoutMs'],
+        `bodyTimeoutMs (${settings.bodyTimeoutMs}) must be less than requestTimeoutMs (${settings.requestTimeoutMs})`,
+      );
+    }
+    return settings;
   }
 
   // --- bindings ------------------------------------------------------------------------------------

@@ -247,6 +247,29 @@ export const ROUTES_SCHEMA: Schema = {
           maximum: 600_000,
           description: 'Answer every webhook within this (default 9000; GitHub gives up at 10 s)',
         },
+        maxBytesInFlight: {
+          type: 'integer',
+          minimum: 1,
+          description:
+            'Request body bytes held at once across all requests; past it, 503 + Retry-After (default 64 MiB; at least maxBodyBytes)',
+        },
+        bodyTimeoutMs: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 600_000,
+          description:
+            'The whole body must arrive within this, else 408 (default 5000; below requestTimeoutMs)',
+        },
+        maxBodyValues: {
+          type: 'integer',
+          minimum: 1,
+          description: 'JSON values in one body; more → 413 (default 1000000)',
+        },
+        maxValueBytes: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Largest CEL result or bound param value; more fails the trigger, 422 (default 1 MiB)',
+        },
       },
     },
     bindings: {

@@ -33,6 +33,14 @@ export function createAdminApp(deps: GatewayDeps): express.Express {
     // until the next change or restart. An endpoint rather than a signal: the image has no shell to send one.
     app.get('/loglevel', (_req, res) => void res.type('text').send(`${admin.logLevel()}\n`));
     app.put('/loglevel', express.text({ type: () => true, limit: 64 }), (req, res) => {
+      // With an admin token configured, changing the level needs it (issue #13): debug logs are a lot of
+      // output, and the admin port may be reachable by more than the operators.
+      const auth = deps.adminToken?.(req.get('authorization'));
+      if (auth && !auth.ok) {
+        const status = auth.reason === 'unavailable' ? 503 : 401;
+        if (status === 401) res.set('WWW-Authenticate', 'Bearer');
+        return void res.status(status).type('text').send(`${auth.message}\n`);
+      }
       const problem = admin.setLogLevel(typeof req.body === 'string' ? req.body.trim() : '');
       if (problem !== undefined) return void res.status(400).type('text').send(`${problem}\n`);
       res.type('text').send(`${admin.logLevel()}\n`);

@@ -1,6 +1,8 @@
 // What the HTTP edge is handed by `serve`: the config snapshot, readiness, the pipeline's I/O, and the hooks
 // that logs and metrics hang on. Shared by the webhook handler (./webhook.ts) and the admin app (./admin.ts).
 import type { Config, CreateFn, Delivery, Route, SecretLookup, TraceEvent, WebhookResult } from '../model.js';
+import type { AdminTokenCheck } from './admin-token.js';
+import type { ByteBudget } from './byte-budget.js';
 import type { InFlightLimiter } from './limits.js';
 import type { HttpAnswer } from './respond.js';
 
@@ -8,8 +10,16 @@ import type { HttpAnswer } from './respond.js';
 export type ObservedResult =
   | WebhookResult
   | {
-      /** overloaded: no in-flight slot (503); internal: a bug (500). */
-      readonly kind: 'overloaded' | 'internal';
+      /** overloaded: no in-flight slot, or no room in the byte budget (503). */
+      readonly kind: 'overloaded';
+      readonly reason: 'capacity' | 'memory';
+      readonly route: Route | undefined;
+      readonly eventId: string;
+      readonly message: string;
+    }
+  | {
+      /** internal: a bug (500); body-timeout: the body did not arrive within gateway.bodyTimeoutMs (408). */
+      readonly kind: 'internal' | 'body-timeout';
       readonly route: Route | undefined;
       readonly eventId: string;
       readonly message: string;
@@ -55,5 +65,9 @@ export interface GatewayDeps {
   readonly onAborted?: (route: Route) => void;
   /** In-flight cap and per-route fairness; none: unlimited. */
   readonly limiter?: InFlightLimiter;
+  /** Request body bytes held at once (gateway.maxBytesInFlight); none: unlimited. */
+  readonly budget?: ByteBudget;
   readonly admin?: AdminHooks;
+  /** The admin token check (--admin-token-file); none: the admin port's endpoints are open. */
+  readonly adminToken?: AdminTokenCheck;
 }

@@ -1,7 +1,8 @@
 // How many webhooks the gateway works on at once, and how the slots are shared between routes (issue #6).
 //
-// A webhook holds a slot from the moment its route is known until its answer is written: that covers the
-// body (up to gateway.maxBodyBytes in memory) and the pipeline (CEL, the cluster calls). The policy, also
+// A webhook holds a slot from the moment its whole body has arrived until its answer is written: that covers
+// the pipeline (CEL, the cluster calls). A body still arriving counts only against the byte budget
+// (./byte-budget.ts, contract §3 item 2), so slow senders cannot take the slots of others. The policy, also
 // described in docs/operations.md:
 //   - at most `max` webhooks in flight in total, and at most `perRoute` of them on any one route, so one
 //     noisy route (a repository pushing hundreds of tags, a replay storm) can never take every slot;
@@ -10,8 +11,7 @@
 //     answer is 503 at once;
 //   - a freed slot goes to the routes with waiters in turn (round robin), never to the longest queue, so a
 //     quiet route's single webhook is not stuck behind a noisy route's backlog.
-// Waiting requests have not had their bodies read: the bytes stay in the kernel's socket buffers (TCP
-// backpressure), not in the heap.
+// Waiting requests hold their bodies, within the byte budget.
 
 export interface LimitSettings {
   /** Webhooks in flight in total. */
@@ -25,8 +25,11 @@ export interface LimitSettings {
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 /** Leaves most of the 9 s answer budget (gateway.requestTimeoutMs) for the work itself. */
 export const DEFAULT_MAX_WAIT_MS = 2_000;
-/** Retry-After of a 503 at capacity: slots free up within a request timeout, so a short pause is enough. */
-export const BUSY_RETRY_AFTER_SECONDS = 5;
+/**
+ * Retry-After of a 503 at capacity or over the byte budget (contract §12.0 item 13): slots and bytes free up
+ * as soon as answers go out, so a short pause is enough.
+ */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 /** The per-route share when none is configured: half of the slots, so at least two routes always fit. */
 export function defaultPerRoute(max: number): number {

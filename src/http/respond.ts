@@ -15,6 +15,7 @@ const REJECTION_STATUS: Record<RejectionKind, number> = {
   'content-type': 415,
   signature: 401,
   body: 400,
+  'secrets-unavailable': 503,
 };
 
 /** Failures a redelivery can fix; they answer 503 so the sender retries. */
@@ -38,7 +39,12 @@ export function answer(result: WebhookResult): HttpAnswer {
     const status = REJECTION_STATUS[result.rejection.kind];
     return {
       status,
-      headers: status === 405 ? { Allow: 'POST' } : {},
+      headers:
+        status === 405
+          ? { Allow: 'POST' }
+          : status === 503
+            ? { 'Retry-After': String(DEFAULT_RETRY_AFTER_SECONDS) }
+            : {},
       body: { error: result.rejection.message, eventId: result.eventId },
     };
   }

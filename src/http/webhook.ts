@@ -14,6 +14,7 @@ import { deliveryId } from '../pipeline/provider.js';
 import type { GatewayDeps, ObservedResult } from './deps.js';
 import { healthAnswer } from './health.js';
 import { BUSY_RETRY_AFTER_SECONDS } from './limits.js';
+import { readBody } from './read-body.js';
 import { answer, type HttpAnswer } from './respond.js';
 
 export function createWebhookHandler(deps: GatewayDeps): RequestListener {
@@ -67,7 +68,10 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
   const headers = req.headersDistinct as Delivery['headers'];
   const trace: TraceEvent[] = [];
   const reply = (result: ObservedResult, a: HttpAnswer, delivery: Delivery | undefined) => {
-    sendJson(res, a.status, a.status === 413 ? { ...a.headers, Connection: 'close' } : a.headers, a.body);
+    // A refused body is left unread: the connection cannot carry another request.
+    const close =
+      a.status === 413 || a.status === 408 || (result.kind === 'overloaded' && result.reason === 'memory');
+    sendJson(res, a.status, close ? { ...a.headers, Connection: 'close' } : a.headers, a.body);
     deps.observe?.({ result, answer: a, delivery, seconds: (now() - started) / 1000, trace });
   };
   const finish = (result: WebhookResult, delivery: Delivery | undefined) =>
@@ -83,69 +87,104 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
   const route = matched.route;
 
   const deadline = started + config.gateway.requestTimeoutMs;
-  const release = deps.limiter ? await deps.limiter.acquire(route.path, deadline - now()) : () => {};
-  if (release === undefined) {
-    const eventId = eventIdOf(route);
-    const message = `the gateway is at its limit of webhooks in flight${
-      deps.limiter!.settings.perRoute < deps.limiter!.settings.max ? ' (for this route or in total)' : ''
-    }; retry later`;
-    return reply(
-      { kind: 'overloaded', route, eventId, message },
-      {
-        status: 503,
-        headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) },
-        body: { error: message, eventId },
-      },
-      undefined,
-    );
-  }
+  const limits = config.gateway;
+  // The body first, bounded by size, the shared byte budget and its own deadline; only a request whose body
+  // has arrived takes an in-flight slot, so slow senders hold bytes (bounded) but never the slots of others.
+  const pending = readBody(req, {
+    contentLength: headers['content-length']?.[0],
+    maxBytes: limits.maxBodyBytes,
+    budget: deps.budget,
+    timeoutMs: started + limits.bodyTimeoutMs - now(),
+  });
   try {
-    const limit = config.gateway.maxBodyBytes;
-    const body = await readBody(req, headers['content-length']?.[0], limit);
-    if (body === 'aborted') {
+    const read = await pending.result;
+    if (read.kind === 'aborted') {
       deps.onAborted?.(route);
       res.destroy();
       return;
     }
-    if (body === 'too-large') {
-      rejectEarly(route, {
-        kind: 'too-large',
-        message: `the body is larger than gateway.maxBodyBytes (${limit} bytes)`,
-      });
-      // Stop reading: the rest of an oversized body is never consumed.
+    if (read.kind !== 'body') {
+      const eventId = eventIdOf(route);
+      if (read.kind === 'too-large') {
+        rejectEarly(route, {
+          kind: 'too-large',
+          message: `the body is larger than gateway.maxBodyBytes (${limits.maxBodyBytes} bytes)`,
+        });
+      } else if (read.kind === 'over-budget') {
+        const message = `the gateway holds its limit of request bytes in flight (gateway.maxBytesInFlight, ${limits.maxBytesInFlight} bytes); retry later`;
+        reply(
+          { kind: 'overloaded', reason: 'memory', route, eventId, message },
+          {
+            status: 503,
+            headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) },
+            body: { error: message, eventId },
+          },
+          undefined,
+        );
+      } else {
+        const message = `the body did not arrive within gateway.bodyTimeoutMs (${limits.bodyTimeoutMs} ms) of the request's headers`;
+        reply(
+          { kind: 'body-timeout', route, eventId, message },
+          { status: 408, headers: {}, body: { error: message, eventId } },
+          undefined,
+        );
+      }
+      // Stop reading: the rest of a refused body is never consumed, and the connection cannot be reused.
       res.once('finish', () => req.socket.destroy());
       return;
     }
-    const delivery: Delivery = { method, path, requestURL: url, headers, body };
-    const io: PipelineIO = {
-      now,
-      randomUUID,
-      secrets: deps.secrets,
-      create: deps.create && deps.onCreated ? reportCreated(deps.create, route, deps.onCreated) : deps.create,
-      serverDryRun: deps.serverDryRun,
-      skipVerify: false,
-      deadline,
-      // Always recorded: debug logs show it, and info logs redact the param values it holds from cluster
-      // messages (src/webhook-log.ts).
-      trace: (e) => trace.push(e),
-    };
-    let result: WebhookResult;
-    try {
-      result = await handleWebhook(config, route, delivery, io);
-    } catch (error) {
-      // A bug, not a "no": still answer (and count) it, so it shows up in requests_total{code="500"}.
-      deps.onError?.(error);
+    const body = read.body;
+    const release = deps.limiter ? await deps.limiter.acquire(route.path, deadline - now()) : () => {};
+    if (release === undefined) {
       const eventId = eventIdOf(route);
-      const message = 'internal error; see the gateway logs';
+      const message = `the gateway is at its limit of webhooks in flight${
+        deps.limiter!.settings.perRoute < deps.limiter!.settings.max ? ' (for this route or in total)' : ''
+      }; retry later`;
       return reply(
-        { kind: 'internal', route, eventId, message },
-        { status: 500, headers: {}, body: { error: message, eventId } },
-        delivery,
+        { kind: 'overloaded', reason: 'capacity', route, eventId, message },
+        {
+          status: 503,
+          headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) },
+          body: { error: message, eventId },
+        },
+        undefined,
       );
     }
-    finish(result, delivery);
+    try {
+      const delivery: Delivery = { method, path, requestURL: url, headers, body };
+      const io: PipelineIO = {
+        now,
+        randomUUID,
+        secrets: deps.secrets,
+        create:
+          deps.create && deps.onCreated ? reportCreated(deps.create, route, deps.onCreated) : deps.create,
+        serverDryRun: deps.serverDryRun,
+        skipVerify: false,
+        deadline,
+        // Always recorded: debug logs show it, and info logs redact the param values it holds from cluster
+        // messages (src/webhook-log.ts).
+        trace: (e) => trace.push(e),
+      };
+      let result: WebhookResult;
+      try {
+        result = await handleWebhook(config, route, delivery, io);
+      } catch (error) {
+        // A bug, not a "no": still answer (and count) it, so it shows up in requests_total{code="500"}.
+        deps.onError?.(error);
+        const eventId = eventIdOf(route);
+        const message = 'internal error; see the gateway logs';
+        return reply(
+          { kind: 'internal', route, eventId, message },
+          { status: 500, headers: {}, body: { error: message, eventId } },
+          delivery,
+        );
+      }
+      finish(result, delivery);
+    } finally {
+      release();
+    }
   } finally {
-    release();
+    pending.release();
   }
 }
 
@@ -174,52 +213,4 @@ function reportCreated(
     }
     return result;
   };
-}
-
-/**
- * The raw body; 'too-large' as soon as it passes `limit` bytes (declared or received); 'aborted' when the
- * client goes away first (then no 'end' ever comes, and waiting for it would hold the slot forever).
- */
-function readBody(
-  req: IncomingMessage,
-  contentLength: string | undefined,
-  limit: number,
-): Promise<Buffer | 'too-large' | 'aborted'> {
-  // From the headers the delivery already holds: reading req.headers too would make Node build them twice.
-  const declared = Number(contentLength);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too-large');
-  // The client may have gone while the request waited for a slot: its 'close' has passed already.
-  if (req.destroyed) return Promise.resolve('aborted');
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        resolve('too-large');
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onAbort = () => {
-      cleanup();
-      resolve('aborted');
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onAbort);
-      req.off('close', onAbort);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onAbort);
-    req.on('close', onAbort);
-  });
 }

@@ -3,7 +3,7 @@
 // trigger fails naming the param and the path.
 import type { Binding, BindingExpression, JsonValue, PathRef, Template, TraceEvent } from '../model.js';
 import { PathNotFoundError, evaluatePath } from './jsonpath.js';
-import { stableStringify } from './stable-json.js';
+import { ValueTooLargeError, stableStringify, stableStringifyWithin } from './stable-json.js';
 
 /** What `$(…)` can read: the parsed body, headers joined per name, the overlays' extensions, the event id. */
 export interface BindingEvent {
@@ -12,6 +12,8 @@ export interface BindingEvent {
   readonly header: Readonly<Record<string, string>>;
   readonly extensions: Readonly<Record<string, JsonValue>>;
   readonly eventId: string;
+  /** gateway.maxValueBytes: the largest value a binding may produce. */
+  readonly maxValueBytes?: number;
 }
 
 export type BindResult =
@@ -37,7 +39,13 @@ export function resolveParams(
   for (const binding of bindings) {
     // A binding for a param the template does not declare is harmless and ignored (as in Tekton).
     if (!declared.has(binding.name)) continue;
-    const value = evaluateBinding(binding.value, event);
+    let value: EvaluateResult;
+    try {
+      value = evaluateBinding(binding.value, event);
+    } catch (e) {
+      if (!(e instanceof ValueTooLargeError)) throw e;
+      return { ok: false, kind: 'binding', reason: `param "${binding.name}": ${e.message}` };
+    }
     if (value.ok) {
       params.set(binding.name, value.text);
       from.set(binding.name, 'binding');
@@ -75,6 +83,7 @@ type EvaluateResult =
 
 /** Evaluates a compiled binding value: literal text is kept, each `$(…)` is replaced by its result. */
 export function evaluateBinding(expression: BindingExpression, event: BindingEvent): EvaluateResult {
+  const limit = event.maxValueBytes ?? Infinity;
   let text = '';
   for (const part of expression.parts) {
     if (typeof part === 'string') {
@@ -82,16 +91,19 @@ export function evaluateBinding(expression: BindingExpression, event: BindingEve
       continue;
     }
     try {
-      text += resolveRef(part, event);
+      text += resolveRef(part, event, limit);
     } catch (e) {
       if (e instanceof PathNotFoundError) return { ok: false, ref: part, message: e.message };
       throw e;
     }
+    if (text.length > limit) throw new ValueTooLargeError(limit);
   }
+  // Characters first (cheap); bytes only when the text could be over in UTF-8.
+  if (text.length * 3 > limit && Buffer.byteLength(text) > limit) throw new ValueTooLargeError(limit);
   return { ok: true, text };
 }
 
-function resolveRef(ref: PathRef, event: BindingEvent): string {
+function resolveRef(ref: PathRef, event: BindingEvent, limit: number): string {
   const root: JsonValue =
     ref.root === 'body'
       ? event.body
@@ -103,8 +115,14 @@ function resolveRef(ref: PathRef, event: BindingEvent): string {
   const { values, multi } = evaluatePath(root, ref.steps);
   if (values.length === 0) throw new PathNotFoundError('no value matched');
   // One result is printed as itself, even from a slice; several become a JSON array (Tekton's getResults).
-  if (values.length === 1 || !multi) return printValue(values[0]!);
-  return stableStringify(values);
+  if (values.length === 1 || !multi) return printWithin(values[0]!, limit);
+  return stableStringifyWithin(values, limit);
+}
+
+function printWithin(value: JsonValue, limit: number): string {
+  if (typeof value !== 'string') return stableStringifyWithin(value, limit);
+  if (value.length > limit) throw new ValueTooLargeError(limit);
+  return value;
 }
 
 /** A string as is; numbers, booleans and null as JSON text; objects and arrays as compact sorted-key JSON. */

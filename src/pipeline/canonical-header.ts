@@ -34,7 +34,8 @@ function cachedCanonical(name: string): string {
 export function canonicalHeaders(
   headers: Readonly<Record<string, readonly string[]>>,
 ): Record<string, readonly string[]> {
-  const out: Record<string, readonly string[]> = {};
+  // Null prototype: a header named `__proto__` is an entry like any other, not a new prototype (issue #13).
+  const out = Object.create(null) as Record<string, readonly string[]>;
   for (const name in headers) out[cachedCanonical(name)] = headers[name]!;
   return out;
 }

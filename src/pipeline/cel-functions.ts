@@ -60,7 +60,15 @@ function yamlKey(key: unknown): string {
 function yamlToJson(value: unknown): JsonValue {
   if (value instanceof Map) {
     const out: JsonObject = {};
-    for (const [k, v] of value) out[yamlKey(k)] = yamlToJson(v);
+    // defineProperty: a key named `__proto__` is stored as data, not lost into the prototype (issue #13).
+    for (const [k, v] of value) {
+      Object.defineProperty(out, yamlKey(k), {
+        value: yamlToJson(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return out;
   }
   if (Array.isArray(value)) return value.map(yamlToJson);

@@ -75,6 +75,25 @@ const LIMITS = { maxComprehensionNesting: 3, maxNodes: 2_500 } as const;
 interface Evaluation {
   readonly secrets: SecretLookup;
   readonly budget: EvaluationBudget;
+  /** The longest string a function may flatten or build (see flatLimit). */
+  readonly maxString: number;
+}
+
+/**
+ * Strings longer than this were built by the expression (`a + b` links its operands without copying), not read
+ * from a body (at most gateway.maxBodyBytes, 25 MiB by default): functions that copy a string refuse them,
+ * rather than allocate hundreds of megabytes the time budget would not stop in time (issue #13).
+ */
+const BODY_STRING_CHARS = 25 * 1024 * 1024;
+
+function flatLimit(maxValueBytes: number | undefined): number {
+  return maxValueBytes === undefined ? Infinity : Math.max(maxValueBytes, BODY_STRING_CHARS);
+}
+
+/** Throws when a function is about to copy (or produce) `length` characters past the evaluation's limit. */
+function checkLength(length: number): void {
+  const limit = evaluation().maxString;
+  if (length > limit) throw new Error(`${RESULT_TOO_LARGE}: a string of ${length} characters was built`);
 }
 
 /** The evaluation in progress. Evaluation is synchronous, so there is at most one at a time. */
@@ -188,6 +207,36 @@ function celToJson(v: CelValue, strict: boolean): JsonValue {
   if (type === 'google.protobuf.Timestamp') return protoTime(v, 'timestamp');
   if (type === 'google.protobuf.Duration') return protoTime(v, 'duration');
   throw new Error(`a value of type ${type} cannot be converted to JSON`);
+}
+
+/**
+ * True when the JSON text of `v` would be longer than `limit`, measured without building it: a string's length
+ * is known without flattening it, so a result built from millions of references to the same string (which
+ * the time budget lets through, as it costs no time until printed) is refused before anything prints it.
+ */
+function largerThan(v: CelValue, limit: number): boolean {
+  let size = 0;
+  const visit = (x: CelValue): boolean => {
+    if (typeof x === 'string') size += x.length + 2;
+    else if (x instanceof Uint8Array) size += Math.ceil(x.length / 3) * 4 + 2;
+    else if (isCelList(x)) {
+      size += 2;
+      for (const item of x) {
+        tick();
+        if (visit(item)) return true;
+        size += 1;
+      }
+    } else if (isCelMap(x)) {
+      size += 2;
+      for (const [key, item] of x) {
+        tick();
+        size += String(isCelUint(key) ? key.value : key).length + 4;
+        if (visit(item)) return true;
+      }
+    } else size += 24;
+    return size > limit;
+  };
+  return visit(v);
 }
 
 /** The elements of a list, one budget tick each (converting a multi-million element list takes a while). */
@@ -520,29 +569,38 @@ function stringAndEncoderFunctions(): CelFunc[] {
   return [
     celMethod('reverse', STRING, [], STRING, function () {
       checkBudget();
+      checkLength(this.length);
       return reverseRunes(this);
     }),
     celMethod('lowerAscii', STRING, [], STRING, function () {
       checkBudget();
+      checkLength(this.length);
       return asciiCase(this, false);
     }),
     celMethod('upperAscii', STRING, [], STRING, function () {
       checkBudget();
+      checkLength(this.length);
       return asciiCase(this, true);
     }),
     celMethod('replace', STRING, [STRING, STRING], STRING, function (old, repl) {
       checkBudget();
+      checkLength(this.length);
       return replaceGo(this, old, repl, undefined);
     }),
     celMethod('replace', STRING, [STRING, STRING, INT], STRING, function (old, repl, n) {
       checkBudget();
+      checkLength(this.length);
       return replaceGo(this, old, repl, n);
     }),
     celFunc('strings.quote', [STRING], STRING, budgeted(quoteCel)),
     // cel-go also has the global form `matches(s, re)`; the library only the method.
     celFunc('matches', [STRING, STRING], BOOL, (s, pattern) => compileRegex(pattern).test(s)),
-    celFunc('size', [STRING], INT, (s) => BigInt(countRunes(s))),
+    celFunc('size', [STRING], INT, (s) => {
+      checkLength(s.length);
+      return BigInt(countRunes(s));
+    }),
     celMethod('size', STRING, [], INT, function () {
+      checkLength(this.length);
       return BigInt(countRunes(this));
     }),
     celMethod('format', STRING, [LIST], STRING, function (args) {
@@ -568,6 +626,7 @@ function stringAndEncoderFunctions(): CelFunc[] {
     celFunc('base64.encode', [BYTES], STRING, encodeBase64),
     celFunc('json.encode', [DYN], STRING, (v) => {
       checkBudget();
+      if (largerThan(v, evaluation().maxString)) checkLength(Infinity);
       return marshalGoJSON(celToJson(v, true), tick);
     }),
   ];
@@ -581,12 +640,16 @@ function joinStrings(list: CelList, separator: string): string {
   const items = listItems(list);
   if (items.some((item) => typeof item !== 'string'))
     throw new Error('join: the list contains a non-string value');
+  let length = separator.length * Math.max(0, items.length - 1);
+  for (const item of items) length += (item as string).length;
+  checkLength(length);
   return items.join(separator);
 }
 
 function tektonFunctions(): CelFunc[] {
   const marshal = (v: CelList | CelMap): string => {
     checkBudget();
+    if (largerThan(v, evaluation().maxString)) checkLength(Infinity);
     return marshalGoJSON(celToJson(v, true), tick);
   };
   return [
@@ -952,13 +1015,32 @@ function sanitize(value: JsonValue): LibraryInput {
   return value;
 }
 
+/** The start of the error for a result over gateway.maxValueBytes (it quotes nothing from the payload). */
+export const RESULT_TOO_LARGE = 'the result is larger than gateway.maxValueBytes';
+
 type Planned = (bindings: Record<string, LibraryInput>) => LibraryResult;
+
+/**
+ * The header map as a Map: its keys are request-controlled (issue #13: a header named `__proto__` replaced the
+ * plain object's prototype and every header expression failed), and the CEL library reads plain objects
+ * through their prototype. Built once per request: every expression of every trigger gets the same object.
+ */
+const headerMaps = new WeakMap<object, LibraryInput>();
+
+function headerMap(header: CelInput['header']): LibraryInput {
+  let map = headerMaps.get(header);
+  if (map === undefined) {
+    map = new Map(Object.keys(header).map((name) => [name, header[name] as unknown as LibraryInput]));
+    headerMaps.set(header, map);
+  }
+  return map;
+}
 
 function run(planned: Planned, input: CelInput, clean: boolean): LibraryResult {
   const convert = (v: JsonValue): LibraryInput => (clean ? sanitize(v) : (v as LibraryInput));
   return planned({
     body: convert(input.body),
-    header: input.header as unknown as LibraryInput,
+    header: headerMap(input.header),
     requestURL: input.requestURL,
     extensions: convert(input.extensions as JsonObject),
   });
@@ -972,7 +1054,7 @@ function evaluate(planned: Planned, input: CelInput): CelResult {
     return { ok: false, error: messageOf(err) };
   }
   const previous = active;
-  active = { secrets: input.secrets, budget };
+  active = { secrets: input.secrets, budget, maxString: flatLimit(input.maxValueBytes) };
   try {
     let result = run(planned, input, false);
     if (isCelError(result) && result.message.startsWith('Unsupported input'))
@@ -980,6 +1062,9 @@ function evaluate(planned: Planned, input: CelInput): CelResult {
     // An exhausted budget may have been absorbed by `||`/`&&`; the result is not trustworthy either way.
     if (budget.exceeded) return { ok: false, error: new BudgetExceeded(budget.limit).message };
     if (isCelError(result)) return { ok: false, error: describeEvaluationError(result.message) };
+    if (input.maxValueBytes !== undefined && largerThan(result, input.maxValueBytes)) {
+      return { ok: false, error: `${RESULT_TOO_LARGE} (${input.maxValueBytes} bytes)` };
+    }
     return { ok: true, value: celToJson(result, false) };
   } catch (err) {
     // A RangeError is a stack overflow: too much nesting for this payload, the same verdict as the budget's.

@@ -31,7 +31,7 @@ export async function handleWebhook(
   delivery: Delivery,
   io: PipelineIO,
 ): Promise<WebhookResult> {
-  const eventId = deliveryId(route, delivery.headers) ?? io.randomUUID();
+  let eventId = deliveryId(route, delivery.headers) ?? io.randomUUID();
   const reject = (kind: Rejection['kind'], message: string): WebhookResult => ({
     kind: 'rejected',
     route,
@@ -44,15 +44,19 @@ export async function handleWebhook(
       `the body is larger than gateway.maxBodyBytes (${config.gateway.maxBodyBytes} bytes)`,
     );
   }
-  const contentType = checkContentType(delivery.headers);
+  const contentType = checkContentType(delivery.headers, delivery.body);
   if (!contentType.ok) return reject('content-type', contentType.message);
+  let signedId: string | undefined;
   if (!io.skipVerify) {
     const secrets = route.secretRefs.map(io.secrets).filter((s): s is Buffer => s !== undefined);
     const verified = verifySignature(route, delivery, secrets, io.now());
-    if (!verified.ok) return reject('signature', verified.message);
+    if (!verified.ok)
+      return reject(verified.unavailable ? 'secrets-unavailable' : 'signature', verified.message);
+    signedId = verified.signedId;
+    if (signedId !== undefined) eventId = signedId;
   }
-  const parsed = parseBody(delivery.body);
-  if (!parsed.ok) return reject('body', parsed.message);
+  const parsed = parseBody(delivery.body, config.gateway.maxBodyValues);
+  if (!parsed.ok) return reject('tooManyValues' in parsed ? 'too-large' : 'body', parsed.message);
 
   const event = eventType(route, delivery.headers);
   const flow: Flow = {
@@ -62,7 +66,13 @@ export async function handleWebhook(
     body: parsed.value,
     event,
     eventId,
-    key: dedupeKey(route, delivery.headers, delivery.body),
+    // A delivery id covered by the signature wins over any unsigned one (contract §12.0 item 15).
+    key:
+      route.dedupe === 'off'
+        ? undefined
+        : signedId !== undefined
+          ? `delivery:${signedId}`
+          : dedupeKey(route, delivery.headers, delivery.body),
     header: canonicalHeaders(delivery.headers),
     requestURL: delivery.requestURL,
   };
@@ -109,18 +119,25 @@ function runTrigger(
       requestURL: flow.requestURL,
       extensions: {},
       secrets: io.secrets,
+      maxValueBytes: flow.config.gateway.maxValueBytes,
     },
     trace,
   );
   if (intercepted.kind === 'skip') return { name, outcome: 'skipped', reason: intercepted.reason };
   if (intercepted.kind === 'error') return failed(name, 'cel', intercepted.reason);
 
-  const joinedHeader: Record<string, string> = {};
+  const joinedHeader = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(flow.header)) joinedHeader[k] = v.join(',');
   const bound = resolveParams(
     trigger.bindings,
     trigger.template,
-    { body: flow.body, header: joinedHeader, extensions: intercepted.extensions, eventId: flow.eventId },
+    {
+      body: flow.body,
+      header: joinedHeader,
+      extensions: intercepted.extensions,
+      eventId: flow.eventId,
+      maxValueBytes: flow.config.gateway.maxValueBytes,
+    },
     trace,
     name,
   );

@@ -273,14 +273,10 @@ function applyStep(value: JsonValue, step: PathStep, out: JsonValue[]): void {
     case 'field':
       if (isObject(value) && Object.hasOwn(value, step.name)) out.push(value[step.name]!);
       return;
+    // Loops, not out.push(...list): spreading a 200k-element array overflows the stack (issue #13).
     case 'wildcard':
-      if (Array.isArray(value)) out.push(...value);
-      else if (isObject(value))
-        out.push(
-          ...Object.keys(value)
-            .sort()
-            .map((k) => value[k]!),
-        );
+      if (Array.isArray(value)) for (const item of value) out.push(item);
+      else if (isObject(value)) for (const k of Object.keys(value).sort()) out.push(value[k]!);
       return;
     case 'index': {
       if (!Array.isArray(value)) return;
@@ -296,7 +292,8 @@ function applyStep(value: JsonValue, step: PathStep, out: JsonValue[]): void {
       }
       return;
     case 'slice':
-      if (Array.isArray(value)) out.push(...slice(value, step.start, step.end, step.step));
+      if (Array.isArray(value))
+        for (const item of slice(value, step.start, step.end, step.step)) out.push(item);
       return;
     case 'filter': {
       const items = Array.isArray(value) ? value : isObject(value) ? Object.values(value) : [];

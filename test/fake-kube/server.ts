@@ -60,6 +60,8 @@ export interface Faults {
    * kinds that one `status` cannot express. The caller sees every request, so it can count what it injected.
    */
   readonly choose?: (request: RecordedRequest) => Injection | undefined;
+  /** Holds a request until the promise it returns settles (then serves it as usual); undefined: no hold. */
+  readonly hold?: (request: RecordedRequest) => Promise<void> | undefined;
 }
 
 /**
@@ -161,6 +163,13 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         connection: connectionIds.get(req.socket) ?? 0,
       };
       requests.push(recorded);
+      const held = faults.hold?.(recorded);
+      if (held) {
+        void held.then(() => {
+          if (!res.destroyed) serve(recorded, res);
+        });
+        return;
+      }
       const latency = faults.latencyMs ?? 0;
       if (latency <= 0) return serve(recorded, res);
       const timer = setTimeout(() => {

@@ -185,17 +185,50 @@ describe('serve --dry-run on the example routes.yaml', () => {
   });
 
   it.each([
-    ['form encoding', { 'content-type': 'application/x-www-form-urlencoded' }, 'application/json'],
-    ['text/plain', { 'content-type': 'text/plain' }, 'text/plain is not supported'],
+    [
+      'a form-encoded body',
+      'payload=%7B%7D',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'configure the webhook to send application/json',
+    ],
+    [
+      'a multipart form body',
+      '--x\r\nContent-Disposition: form-data; name="payload"\r\n\r\n{}\r\n--x--',
+      { 'content-type': 'multipart/form-data; boundary=x' },
+      'multipart/form-data payloads are not supported',
+    ],
     [
       'gzip encoding',
+      '{}',
       { 'content-type': 'application/json', 'content-encoding': 'gzip' },
       'Content-Encoding gzip',
     ],
-  ])('415 for %s', async (_n, headers, message) => {
-    const res = await post(`${gw.url}/gitlab`, '{}', { ...gitlab('Push Hook'), ...headers });
+  ])('415 for %s, before the signature is checked', async (_n, body, headers, message) => {
+    // No token at all: the 415 comes first (contract §12.0 item 14: Gitea signs the JSON, not the form).
+    const { 'x-gitlab-token': _token, ...unsigned } = gitlab('Push Hook');
+    const res = await post(`${gw.url}/gitlab`, body, { ...unsigned, ...headers });
     expect(res.status).toBe(415);
     expect(res.json.error).toContain(message);
+  });
+
+  it.each([
+    ['text/plain (SNS, curl scripts)', 'text/plain; charset=utf-8'],
+    ['a form type on a JSON body (curl -d)', 'application/x-www-form-urlencoded'],
+    ['application/octet-stream', 'application/octet-stream'],
+  ])('reads a JSON object body whatever its Content-Type: %s', async (_n, type) => {
+    const body = Buffer.concat([Buffer.from(' \n'), delivery('gitlab-tag-push.json')]);
+    const res = await post(`${gw.url}/gitlab`, body, { ...gitlab('Tag Push Hook'), 'content-type': type });
+    expect(res.status).toBe(200);
+    expect((res.json.triggers as Trigger[])[1]!.outcome).toBe('rendered');
+  });
+
+  it('400 for a body that is not a JSON object under any non-form Content-Type', async () => {
+    const res = await post(`${gw.url}/gitlab`, 'hello', {
+      ...gitlab('Push Hook'),
+      'content-type': 'text/plain',
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toContain('not valid JSON');
   });
 
   it('accepts application/vnd.foo+json and no content type at all', async () => {

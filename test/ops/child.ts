@@ -17,6 +17,10 @@ function assertFreshBuild(): void {
     'http/webhook',
     'http/admin',
     'http/limits',
+    'http/read-body',
+    'pipeline/parse',
+    'pipeline/cel',
+    'pipeline/bind',
     'reload',
   ]) {
     const src = statSync(join(repoRoot, `src/${file}.ts`)).mtimeMs;
@@ -39,13 +43,22 @@ export interface ServeChild {
   kill(): void;
 }
 
-export async function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ServeChild> {
+export async function spawnServe(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  /** Node's own flags, e.g. a small --max-old-space-size to prove a bound holds on a small heap. */
+  nodeArgs: readonly string[] = [],
+): Promise<ServeChild> {
   assertFreshBuild();
-  const child = spawn(process.execPath, [mainJs, 'serve', '--port', '0', '--admin-port', '0', ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, mainJs, 'serve', '--port', '0', '--admin-port', '0', ...args],
+    {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: Record<string, any>[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();

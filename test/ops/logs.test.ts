@@ -138,12 +138,13 @@ describe('logs at debug level', () => {
     expect(all).not.toContain('PAYLOAD');
   });
 
-  it('one info line per webhook with eventId, route, provider, event, status, duration and outcomes', () => {
+  it('one line per webhook with eventId, route, provider, event, status, duration and outcomes', () => {
     const webhooks = lines.filter((l) => l.msg === 'webhook');
+    // Issue #13: a verified sender's failures (400, 502) at warn; a 401 (scanners) stays at info.
     expect(webhooks.map((l) => [l.level, l.eventId, l.status])).toEqual([
-      ['info', 'log-push', 502],
+      ['warn', 'log-push', 502],
       ['info', 'log-401', 401],
-      ['info', 'log-400', 400],
+      ['warn', 'log-400', 400],
     ]);
     const push = webhooks[0]!;
     expect(push).toMatchObject({ route: '/gh', provider: 'github', event: 'push' });

@@ -191,8 +191,8 @@ describe('a request in flight during a reload', () => {
     const gw = await startGateway(['--dry-run', '--routes', mount.file, '--secrets-dir', demoSecretsDir]);
     try {
       const slow = slowPost(`${gw.url}/old`, JSON_HEADERS, Buffer.from('{"a":'), Buffer.from('1}'));
-      // The gateway has matched the route (its slot is taken) before the file changes.
-      expect(await until(() => inFlight(gw) === 1, 2_000)).toBe(true);
+      // The gateway has matched the route (it holds the body's bytes) before the file changes.
+      expect(await until(async () => (await bytesInFlight(gw)) === 7, 2_000)).toBe(true);
       mount.swap(version(['/new'], 'after'));
       expect(
         await until(async () => (await post(`${gw.url}/new`, '{}', JSON_HEADERS)).status === 200, 2_000),
@@ -278,8 +278,45 @@ describe('reload fallbacks', () => {
       await gw.stop();
     }
   });
+
+  it('a file caught half-written is not loaded: only bytes that stay the same are (issue #13)', async () => {
+    const { mkdtempSync, writeFileSync, appendFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'routes-')), 'routes.yaml');
+    writeFileSync(file, version(['/a'], 'a'));
+    const gw = await startGateway(
+      ['--dry-run', '--routes', file, '--secrets-dir', demoSecretsDir],
+      {},
+      { reload: { pollIntervalMs: 50, debounceMs: 10, stableMs: 400 } },
+    );
+    try {
+      // An in-place edit in two writes: the first leaves a valid file whose trigger has no filter yet.
+      const full = version(['/a'], 'b').replace('- name: run', "- name: run\n        filter: 'false'");
+      const cut = full.indexOf("\n        filter: 'false'");
+      writeFileSync(file, full.slice(0, cut));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      appendFileSync(file, full.slice(cut));
+      const metrics = async () => scrape(gw.adminUrl);
+      expect(
+        await until(
+          async () =>
+            valueOf(await metrics(), 'tekton_gateway_config_reloads_total', { result: 'success' }) === 1,
+          3_000,
+        ),
+      ).toBe(true);
+      const served = await post(`${gw.url}/a`, '{}', JSON_HEADERS);
+      expect((served.json.triggers as { outcome: string }[])[0]!.outcome).toBe('skipped');
+      // One reload, to the finished file: the half-written one never served.
+      const lines = gw.logs.map((l) => JSON.parse(l) as Record<string, any>);
+      expect(lines.filter((l) => l.msg === 'config reloaded').map((l) => l.sha256)).toEqual([
+        createHash('sha256').update(full).digest('hex'),
+      ]);
+    } finally {
+      await gw.stop();
+    }
+  });
 });
 
-function inFlight(gw: RunningGateway): number {
-  return gw.handle.load().inFlight;
+async function bytesInFlight(gw: RunningGateway): Promise<number | undefined> {
+  return valueOf(await scrape(gw.adminUrl), 'tekton_gateway_in_flight_bytes', {});
 }

@@ -19,10 +19,17 @@ export function verifySignature(
 ): VerifyResult {
   // Explicitly insecure; the config loader warns about such routes at start-up.
   if (route.provider === 'none') return VERIFIED;
-  // An empty secret file would make every HMAC forgeable and match an empty token: treat it as absent.
+  // An empty secret file would make every HMAC forgeable and match an empty token: treat it as absent
+  // (contract §12.0 item 17). None left is the gateway's fault (a Secret unmounted or emptied), not the
+  // sender's: 503, so the sender retries once the operator has fixed it.
   const usable = secrets.filter((secret) => secret.length > 0);
   if (usable.length === 0) {
-    return refuse('no secret is available for this route (check the secretRef files)');
+    return {
+      ok: false,
+      unavailable: true,
+      message:
+        "none of this route's secret files can be read (missing or empty); the gateway's operator must fix its secretRef",
+    };
   }
   const { headers, body } = delivery;
   switch (route.provider) {

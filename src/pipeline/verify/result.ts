@@ -1,7 +1,18 @@
 // What a verifier answers. A bad signature is a value with a reason (the HTTP edge turns it into 401), never an
 // exception: an exception means a bug.
 
-export type VerifyResult = { ok: true } | { ok: false; message: string };
+export type VerifyResult =
+  | {
+      ok: true;
+      /** The delivery id the signature covers (Standard Webhooks' webhook-id), when the scheme signs one. */
+      signedId?: string;
+    }
+  | {
+      ok: false;
+      message: string;
+      /** No configured secret could be read: the gateway's misconfiguration, not the sender's fault (503). */
+      unavailable?: true;
+    };
 
 export const VERIFIED: VerifyResult = Object.freeze({ ok: true });
 

@@ -5,11 +5,16 @@
 import type { HeaderMap } from '../../model.js';
 import { decodeDigest, isBase64 } from './generic.js';
 import { headerBytes, requireHeader } from './headers.js';
-import { DIGEST_BYTES, signedByAny } from './hmac.js';
-import { VERIFIED, configuredSecrets, refuse, type VerifyResult } from './result.js';
+import { DIGEST_BYTES, bytesEqual, hmac } from './hmac.js';
+import { configuredSecrets, refuse, type VerifyResult } from './result.js';
 
 export const SIGNING_KEY_PREFIX = 'whsec_';
 const TOLERANCE_SECONDS = 5 * 60;
+/**
+ * `v1,` entries looked at. Senders list one per key they sign with (two during a rotation); the header's
+ * size alone (Node's 16 KiB header limit) would allow hundreds, each costing a compare (issue #13).
+ */
+export const MAX_SIGNATURE_ENTRIES = 8;
 
 /** True for a `whsec_…` secret: a Standard Webhooks signing key rather than a plain token. */
 export function isSigningKey(secret: Buffer): boolean {
@@ -42,16 +47,25 @@ export function verifyStandardWebhook(
   if (keys.length === 0) return refuse('the configured whsec_ signing key is not valid base64');
 
   // A space-separated list; senders add entries for other versions or several keys during their own rotation.
-  const given = signatures.split(' ').flatMap((entry) => {
-    const digest = entry.startsWith('v1,')
-      ? decodeDigest(entry.slice(3), 'base64', DIGEST_BYTES.sha256)
-      : undefined;
-    return digest === undefined ? [] : [digest];
-  });
+  // Only the first MAX_SIGNATURE_ENTRIES `v1,` entries count, whatever else the header holds.
+  const given: Buffer[] = [];
+  for (const entry of signatures.split(' ', 4 * MAX_SIGNATURE_ENTRIES)) {
+    if (!entry.startsWith('v1,')) continue;
+    const digest = decodeDigest(entry.slice(3), 'base64', DIGEST_BYTES.sha256);
+    if (digest !== undefined) given.push(digest);
+    if (given.length === MAX_SIGNATURE_ENTRIES) break;
+  }
   if (given.length === 0) return refuse('webhook-signature has no "v1," entry with the base64 of 32 bytes');
 
+  // One HMAC over the body per configured key, however many entries the header carries (issue #13: one per
+  // entry let one unsigned request with hundreds of entries and a 25 MiB body block the event loop).
   const signed = [headerBytes(`${id}.${timestamp}.`), body];
-  if (given.some((digest) => signedByAny('sha256', keys, signed, digest))) return VERIFIED;
+  const expected = keys.map((key) => hmac('sha256', key, signed));
+  if (expected.some((mac) => given.some((digest) => bytesEqual(mac, digest)))) {
+    // The signed webhook-id is the delivery id and dedupe key (contract §4, §12.0 item 15): an unsigned
+    // Idempotency-Key could be changed on a replayed capture to create new runs.
+    return { ok: true, signedId: id };
+  }
   return refuse(
     `webhook-signature does not match the request signed with ${configuredSecrets(keys.length, 'signing key')}`,
   );
