@@ -56,6 +56,7 @@ export const DEFAULTS = {
   maxBodyBytes: 25 * 1024 * 1024,
   kinds: ['PipelineRun', 'TaskRun'],
   requestTimeoutMs: 9000,
+  retryWindowSeconds: 600,
 } as const;
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
@@ -299,6 +300,7 @@ class Compiler {
       maxBodyBytes: int(spec.maxBodyBytes) ?? DEFAULTS.maxBodyBytes,
       kinds,
       requestTimeoutMs: int(spec.requestTimeoutMs) ?? DEFAULTS.requestTimeoutMs,
+      retryWindowSeconds: int(spec.retryWindowSeconds) ?? DEFAULTS.retryWindowSeconds,
     };
   }
 

@@ -247,6 +247,13 @@ export const ROUTES_SCHEMA: Schema = {
           maximum: 600_000,
           description: 'Answer every webhook within this (default 9000; GitHub gives up at 10 s)',
         },
+        retryWindowSeconds: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 86_400,
+          description:
+            'Keep retrying transient create failures of a delivery with a dedupe key this long after answering 503 (default 600; 0: never)',
+        },
       },
     },
     bindings: {

@@ -1,6 +1,15 @@
 // What the HTTP edge is handed by `serve`: the config snapshot, readiness, the pipeline's I/O, and the hooks
 // that logs and metrics hang on. Shared by the webhook handler (./webhook.ts) and the admin app (./admin.ts).
-import type { Config, CreateFn, Delivery, Route, SecretLookup, TraceEvent, WebhookResult } from '../model.js';
+import type {
+  Config,
+  CreateFn,
+  Delivery,
+  PipelineIO,
+  Route,
+  SecretLookup,
+  TraceEvent,
+  WebhookResult,
+} from '../model.js';
 import type { InFlightLimiter } from './limits.js';
 import type { HttpAnswer } from './respond.js';
 
@@ -56,4 +65,6 @@ export interface GatewayDeps {
   /** In-flight cap and per-route fairness; none: unlimited. */
   readonly limiter?: InFlightLimiter;
   readonly admin?: AdminHooks;
+  /** v2 background completion after a 503 (src/background-retries.ts); absent: none. */
+  readonly retryInBackground?: PipelineIO['retryInBackground'];
 }
