@@ -57,7 +57,7 @@ export interface BackgroundOptions {
 export type BackgroundListener = (final: BackgroundFinal) => void;
 
 const DEFAULT_FIRST_BACKOFF_MS = 1_000;
-const DEFAULT_MAX_BACKOFF_MS = 30_000;
+const DEFAULT_MAX_BACKOFF_MS = 15_000;
 const MIN_ATTEMPT_MS = 500;
 
 interface Pending {

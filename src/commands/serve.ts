@@ -279,6 +279,8 @@ function limitSettings(args: ParsedArgs, maxWaitMs: number): LimitSettings {
   return { max, perRoute: Math.min(perRoute, max), maxWaitMs };
 }
 
+/** Longest round of create attempts of one background job. */
+const BACKGROUND_ATTEMPT_MS = 3_000;
 /** Pending background retries at most, whatever their size (each holds its rendered objects). */
 const BACKGROUND_MAX_JOBS = 1000;
 /** gateway.maxBytesInFlight's default (contract §2); the integrator shares one budget with request bodies. */
@@ -295,7 +297,9 @@ function startBackground(
     create,
     maxJobs: BACKGROUND_MAX_JOBS,
     budget: byteBudget(BACKGROUND_MAX_BYTES),
-    attemptMs: config.gateway.requestTimeoutMs,
+    // Short rounds: create retries with its own backoff inside each round, and a round as long as a webhook's
+    // deadline would keep a long outage's every job busy against the API; the backoff between rounds paces them.
+    attemptMs: Math.min(config.gateway.requestTimeoutMs, BACKGROUND_ATTEMPT_MS),
     onRefused: (job, bound) => {
       metrics.backgroundRefusedJob(job.route, job.trigger, bound);
       log.warn('no background retry: the bound on pending retries is reached; the sender must redeliver', {
