@@ -201,6 +201,38 @@ export class GatewayMetrics {
     this.reloads.inc({ result });
   }
 
+  // --- v2, background completion (contract §3, §9) ---------------------------------------------------
+
+  private readonly backgroundRetries = new Counter({
+    name: `${METRICS_PREFIX}background_retries_total`,
+    help: 'Background completions after a 503, by how they ended: created, duplicate, gave_up, abandoned.',
+    labelNames: ['route', 'trigger', 'result'],
+    registers: [this.registry],
+  });
+  private readonly backgroundRefused = new Counter({
+    name: `${METRICS_PREFIX}background_retries_refused_total`,
+    help: '503s that got no background retry because a bound was reached (count: pending jobs; bytes: memory).',
+    labelNames: ['route', 'trigger', 'bound'],
+    registers: [this.registry],
+  });
+  private readonly backgroundPending = new Gauge({
+    name: `${METRICS_PREFIX}background_retries_pending`,
+    help: 'Background completions still retrying.',
+    registers: [this.registry],
+  });
+
+  backgroundFinal(route: string, trigger: string, result: string): void {
+    this.backgroundRetries.inc({ route, trigger, result });
+  }
+
+  backgroundRefusedJob(route: string, trigger: string, bound: 'count' | 'bytes'): void {
+    this.backgroundRefused.inc({ route, trigger, bound });
+  }
+
+  setBackgroundPending(count: number): void {
+    this.backgroundPending.set(count);
+  }
+
   /** The Prometheus text exposition and its content type. */
   async exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

@@ -207,6 +207,8 @@ export interface GatewaySettings {
   readonly maxBodyValues: number;
   /** v2 (§3): the largest CEL result or bound param value; more fails the trigger (422). */
   readonly maxValueBytes: number;
+  /** v2: how long transient create failures are retried in the background after a 503 (contract §3). */
+  readonly retryWindowSeconds: number;
 }
 
 export interface Config {
@@ -302,6 +304,8 @@ export type TriggerOutcome =
       /** Resources that do exist (created now or by an earlier delivery) before the failure. */
       readonly resources: readonly ResourceRef[];
       readonly retryAfterSeconds: number | undefined;
+      /** v2: epoch ms until which the missing creates are retried in the background (contract §3). */
+      readonly retryUntil?: number;
     };
 
 /** Why a request was turned away before any trigger ran. */
@@ -371,4 +375,42 @@ export interface PipelineIO {
   /** Epoch milliseconds by which the answer must be sent. */
   readonly deadline: number;
   readonly trace: ((event: TraceEvent) => void) | undefined;
+  /**
+   * v2, background completion (contract §3): takes over the creates a trigger could not finish because the
+   * cluster was unavailable. Undefined, or an undefined answer (bound reached), means no background retry.
+   */
+  readonly retryInBackground?: (job: BackgroundJob) => { readonly retryUntil: number } | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Background completion (v2, contract §3; the retrier lives in src/background-retries.ts)
+
+/** One create still to do, as the trigger would have sent it (its deadline is set per attempt). */
+export type BackgroundCreate = Omit<CreateRequest, 'deadline'>;
+
+/** A trigger's creates left undone at a 503, in template order (the first is the one that failed). */
+export interface BackgroundJob {
+  readonly eventId: string;
+  readonly route: string;
+  readonly trigger: string;
+  readonly creates: readonly BackgroundCreate[];
+  /** Resources that already exist for this trigger (created before the failure, or by an earlier delivery). */
+  readonly done: readonly ResourceRef[];
+  /** gateway.retryWindowSeconds of the snapshot the delivery was handled with. */
+  readonly windowSeconds: number;
+}
+
+/** How a background retry ended: `abandoned` when the process stopped first (SIGTERM). */
+export type BackgroundResult = 'created' | 'duplicate' | 'gave_up' | 'abandoned';
+
+export interface BackgroundFinal {
+  readonly eventId: string;
+  readonly route: string;
+  readonly trigger: string;
+  readonly result: BackgroundResult;
+  /** Everything of the trigger that exists at the end (earlier ones, then those created in the background). */
+  readonly resources: readonly ResourceRef[];
+  /** For gave_up and abandoned: what stood in the way. */
+  readonly reason: string | undefined;
+  readonly attempts: number;
 }

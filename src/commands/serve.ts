@@ -1,5 +1,6 @@
 // `tekton-gateway serve` (contract §7, §8): load and watch the config and secrets, find the cluster (unless
 // --dry-run), serve webhooks and the admin port, reload on change or SIGHUP, drain and stop on SIGTERM.
+import { BackgroundRetries, byteBudget } from '../background-retries.js';
 import { UsageError, intFlag, type ParsedArgs } from '../cli/args.js';
 import { loadConfigBytes, loadConfigFile } from '../config/load.js';
 import { createAdminApp } from '../http/admin.js';
@@ -12,7 +13,7 @@ import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettin
 import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
-import type { Config, CreateFn } from '../model.js';
+import type { BackgroundJob, Config, CreateFn } from '../model.js';
 import { ConfigWatcher } from '../reload.js';
 import { SecretStore } from '../secrets.js';
 import { logWebhook } from '../webhook-log.js';
@@ -94,6 +95,9 @@ export async function startServe(
     create = Object.assign(hidingClusterAddress(kube, cluster.cluster.server), { close: () => kube.close() });
   }
 
+  const retrier = create ? startBackground(create, config, log, metrics) : undefined;
+  const background = retrier?.background;
+
   const secrets = new SecretStore(secretsDir, {
     onChange: (c) => log.info('secret file changed', { file: c.file, present: c.present }),
     onError: (e) => log.warn('secret file problem', { error: e.message }),
@@ -146,6 +150,7 @@ export async function startServe(
         return undefined;
       },
     },
+    retryInBackground: retrier?.accept,
   };
 
   metrics.readInFlight(() => ({ requests: deps.limiter!.inFlight, bytes: budget.inFlight }));
@@ -223,6 +228,7 @@ export async function startServe(
   const shutdown = () => {
     if (shuttingDown) {
       log.warn('second stop signal: exiting now');
+      background?.abandonAll();
       finish(1);
       return;
     }
@@ -236,16 +242,29 @@ export async function startServe(
     });
     webhook.drain();
     admin.drain();
+    // Background retries (contract §3) go on until the shutdown timeout; each one still pending then is
+    // abandoned (logged at error by the subscriber) and the exit code is 1.
+    let waitingForBackground = false;
     const deadline = setTimeout(() => {
+      if (waitingForBackground) return; // background.drain ends at this same deadline and finishes
       log.error('shutdown timeout: in-flight requests did not finish', { inFlight: deps.limiter!.inFlight });
+      background?.abandonAll();
       finish(1);
     }, shutdownMs);
     deadline.unref();
     setTimeout(() => {
       log.info('drain delay over: no new connections', { inFlight: deps.limiter!.inFlight });
-      void Promise.all([webhook.close(), admin.close()]).then(() => {
+      void Promise.all([webhook.close(), admin.close()]).then(async () => {
+        waitingForBackground = true;
+        if (background && background.size > 0) {
+          log.info('waiting for background retries', {
+            pending: background.size,
+            untilSeconds: Math.round((shutdownStarted + shutdownMs - Date.now()) / 1000),
+          });
+        }
+        const abandoned = background ? await background.drain(shutdownStarted + shutdownMs) : [];
         clearTimeout(deadline);
-        finish(0);
+        finish(abandoned.length > 0 ? 1 : 0);
       });
     }, drainMs).unref();
   };
@@ -284,4 +303,70 @@ function limitSettings(args: ParsedArgs, maxWaitMs: number): LimitSettings {
   if (max < 1) throw new UsageError('--max-in-flight must be at least 1');
   if (perRoute < 1) throw new UsageError('--max-in-flight-per-route must be at least 1');
   return { max, perRoute: Math.min(perRoute, max), maxWaitMs };
+}
+
+/** Longest round of create attempts of one background job. */
+const BACKGROUND_ATTEMPT_MS = 3_000;
+/** Pending background retries at most, whatever their size (each holds its rendered objects). */
+const BACKGROUND_MAX_JOBS = 1000;
+/** gateway.maxBytesInFlight's default (contract §2); the integrator shares one budget with request bodies. */
+const BACKGROUND_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Background completion after a 503 (contract §3): the retrier, its metrics and its log lines. */
+function startBackground(
+  create: CreateFn,
+  config: Config,
+  log: ReturnType<typeof createLogger>,
+  metrics: GatewayMetrics,
+): { background: BackgroundRetries; accept: NonNullable<GatewayDeps['retryInBackground']> } {
+  const background = new BackgroundRetries({
+    create,
+    maxJobs: BACKGROUND_MAX_JOBS,
+    budget: byteBudget(BACKGROUND_MAX_BYTES),
+    // Short rounds: create retries with its own backoff inside each round, and a round as long as a webhook's
+    // deadline would keep a long outage's every job busy against the API; the backoff between rounds paces them.
+    attemptMs: Math.min(config.gateway.requestTimeoutMs, BACKGROUND_ATTEMPT_MS),
+    onRefused: (job, bound) => {
+      metrics.backgroundRefusedJob(job.route, job.trigger, bound);
+      log.warn('no background retry: the bound on pending retries is reached; the sender must redeliver', {
+        eventId: job.eventId,
+        route: job.route,
+        trigger: job.trigger,
+        bound: bound === 'count' ? `${BACKGROUND_MAX_JOBS} pending` : `${BACKGROUND_MAX_BYTES} bytes`,
+      });
+    },
+    onCreated: (job, object) => metrics.resourceCreated(job.route, job.trigger, String(object['kind'])),
+  });
+  background.subscribe((final) => {
+    metrics.backgroundFinal(final.route, final.trigger, final.result);
+    metrics.setBackgroundPending(background.size);
+    const fields = {
+      eventId: final.eventId,
+      route: final.route,
+      trigger: final.trigger,
+      result: final.result,
+      attempts: final.attempts,
+      resources: final.resources.map((r) => `${r.kind} ${r.namespace}/${r.name}`),
+      ...(final.reason === undefined ? {} : { reason: final.reason }),
+    };
+    // gave_up and abandoned are a delivery whose runs may be missing: someone must look.
+    if (final.result === 'created' || final.result === 'duplicate')
+      log.info('background retry finished', fields);
+    else log.error(`background retry ${final.result === 'abandoned' ? 'abandoned' : 'gave up'}`, fields);
+  });
+  // What the pipeline calls: accept, and say so (the 503's `retryUntil` is in the answer too).
+  const accept = (job: BackgroundJob) => {
+    const ticket = background.accept(job);
+    metrics.setBackgroundPending(background.size);
+    if (ticket) {
+      log.warn('retrying in background after 503', {
+        eventId: job.eventId,
+        route: job.route,
+        trigger: job.trigger,
+        retryUntil: new Date(ticket.retryUntil).toISOString(),
+      });
+    }
+    return ticket;
+  };
+  return { background, accept };
 }

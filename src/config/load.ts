@@ -60,6 +60,7 @@ export const DEFAULTS = {
   bodyTimeoutMs: 5000,
   maxBodyValues: 1_000_000,
   maxValueBytes: 1024 * 1024,
+  retryWindowSeconds: 600,
 } as const;
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
@@ -307,6 +308,7 @@ class Compiler {
       bodyTimeoutMs: int(spec.bodyTimeoutMs) ?? DEFAULTS.bodyTimeoutMs,
       maxBodyValues: int(spec.maxBodyValues) ?? DEFAULTS.maxBodyValues,
       maxValueBytes: int(spec.maxValueBytes) ?? DEFAULTS.maxValueBytes,
+      retryWindowSeconds: int(spec.retryWindowSeconds) ?? DEFAULTS.retryWindowSeconds,
     };
     // Contract §12.0 item 13 and §3: one body must fit in the byte budget, and the body's deadline must leave
     // time for the work within the answer's.

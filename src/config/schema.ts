@@ -270,6 +270,13 @@ export const ROUTES_SCHEMA: Schema = {
           minimum: 1,
           description: 'Largest CEL result or bound param value; more fails the trigger, 422 (default 1 MiB)',
         },
+        retryWindowSeconds: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 86_400,
+          description:
+            'Keep retrying transient create failures of a delivery with a dedupe key this long after answering 503 (default 600; 0: never)',
+        },
       },
     },
     bindings: {

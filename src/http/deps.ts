@@ -1,6 +1,15 @@
 // What the HTTP edge is handed by `serve`: the config snapshot, readiness, the pipeline's I/O, and the hooks
 // that logs and metrics hang on. Shared by the webhook handler (./webhook.ts) and the admin app (./admin.ts).
-import type { Config, CreateFn, Delivery, Route, SecretLookup, TraceEvent, WebhookResult } from '../model.js';
+import type {
+  Config,
+  CreateFn,
+  Delivery,
+  PipelineIO,
+  Route,
+  SecretLookup,
+  TraceEvent,
+  WebhookResult,
+} from '../model.js';
 import type { AdminTokenCheck } from './admin-token.js';
 import type { ByteBudget } from './byte-budget.js';
 import type { InFlightLimiter } from './limits.js';
@@ -70,4 +79,6 @@ export interface GatewayDeps {
   readonly admin?: AdminHooks;
   /** The admin token check (--admin-token-file); none: the admin port's endpoints are open. */
   readonly adminToken?: AdminTokenCheck;
+  /** v2 background completion after a 503 (src/background-retries.ts); absent: none. */
+  readonly retryInBackground?: PipelineIO['retryInBackground'];
 }

@@ -96,6 +96,10 @@ function triggerJson(t: TriggerOutcome): JsonObject {
         reason: t.reason,
         retryable: RETRYABLE.has(t.failure),
         ...(t.resources.length > 0 ? { resources: t.resources.map((r) => ({ ...r })) } : {}),
+        // v2 background completion (contract §3): the gateway itself keeps trying until then.
+        ...(t.retryUntil !== undefined
+          ? { retrying: true, retryUntil: new Date(t.retryUntil).toISOString() }
+          : {}),
       };
   }
 }

@@ -164,6 +164,7 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
         // Always recorded: debug logs show it, and info logs redact the param values it holds from cluster
         // messages (src/webhook-log.ts).
         trace: (e) => trace.push(e),
+        retryInBackground: deps.retryInBackground,
       };
       let result: WebhookResult;
       try {

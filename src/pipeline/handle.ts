@@ -175,19 +175,17 @@ async function createAll(
   const returned: JsonObject[] = [];
   let createdAny = false;
   const serviceAccount = trigger.serviceAccountName ?? route.serviceAccountName;
-  for (const resource of resources) {
-    const result: CreateResult = await create({
-      object: resource.object,
-      group: resource.group,
-      version: resource.version,
-      plural: resource.plural,
-      namespace: resource.namespace,
-      impersonate: serviceAccount
-        ? `system:serviceaccount:${resource.namespace}:${serviceAccount}`
-        : undefined,
-      dryRun: io.serverDryRun,
-      deadline: io.deadline,
-    });
+  const requestOf = (resource: RenderedResource) => ({
+    object: resource.object,
+    group: resource.group,
+    version: resource.version,
+    plural: resource.plural,
+    namespace: resource.namespace,
+    impersonate: serviceAccount ? `system:serviceaccount:${resource.namespace}:${serviceAccount}` : undefined,
+    dryRun: io.serverDryRun,
+  });
+  for (const [index, resource] of resources.entries()) {
+    const result: CreateResult = await create({ ...requestOf(resource), deadline: io.deadline });
     const ref = resourceRef(resource.object);
     switch (result.kind) {
       case 'created':
@@ -213,20 +211,47 @@ async function createAll(
           `the cluster refused ${describe(ref)} (HTTP ${result.code}): ${result.message}`,
           done,
         );
-      case 'unavailable':
-        return failed(
+      case 'unavailable': {
+        const outcome = failed(
           name,
           'cluster-unavailable',
           `the cluster could not create ${describe(ref)}: ${result.message}`,
           done,
           result.retryAfterSeconds,
         );
+        const rest = resources.slice(index);
+        const ticket = backgroundEligible(flow, rest)
+          ? io.retryInBackground?.({
+              eventId: flow.eventId,
+              route: route.path,
+              trigger: name,
+              creates: rest.map(requestOf),
+              done: [...done],
+              windowSeconds: flow.config.gateway.retryWindowSeconds,
+            })
+          : undefined;
+        return ticket ? { ...outcome, retryUntil: ticket.retryUntil } : outcome;
+      }
     }
   }
   // A server-side dry run of a delivery that was already turned into its objects answers what serve would
   // (duplicate), rather than `rendered` with nothing in it; otherwise it shows what the API would store.
   if (io.serverDryRun && createdAny) return { name, outcome: 'rendered', objects: returned };
   return { name, outcome: createdAny ? 'created' : 'duplicate', resources: done };
+}
+
+/**
+ * Background completion needs names that make a retry safe (contract §3): only with a dedupe key, where every
+ * generateName became a deterministic name, and never for a dry run or when the window is 0. A template's
+ * own fixed metadata.name is left to the sender's redelivery, as its AlreadyExists cannot be told apart.
+ */
+function backgroundEligible(flow: Flow, rest: readonly RenderedResource[]): boolean {
+  return (
+    flow.key !== undefined &&
+    !flow.io.serverDryRun &&
+    flow.config.gateway.retryWindowSeconds > 0 &&
+    rest.every((r) => r.naming === 'deterministic')
+  );
 }
 
 /**
@@ -258,7 +283,7 @@ function failed(
   reason: string,
   resources: readonly ResourceRef[] = [],
   retryAfterSeconds?: number,
-): TriggerOutcome {
+): Extract<TriggerOutcome, { outcome: 'failed' }> {
   return { name, outcome: 'failed', failure, reason, resources, retryAfterSeconds };
 }
 

@@ -40,7 +40,13 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const logs: string[] = [];
   const stderr: string[] = [];
-  const args = parseArgs(SERVE, ['--port', '0', '--admin-port', '0', '--drain-delay', '0', ...argv], env);
+  // A short shutdown timeout: background retries of a cluster a test left down wait for it on stop (contract
+  // §3), and the default 25 s per gateway would dominate the suites. A test may still pass its own.
+  const args = parseArgs(
+    SERVE,
+    ['--port', '0', '--admin-port', '0', '--drain-delay', '0', '--shutdown-timeout', '2', ...argv],
+    env,
+  );
   const handle = await startServe(
     args,
     {
