@@ -1,6 +1,6 @@
 // `tekton-gateway serve` (contract §7, §8): load and watch the config and secrets, find the cluster (unless
 // --dry-run), serve webhooks and the admin port, reload on change or SIGHUP, drain and stop on SIGTERM.
-import { BackgroundRetries, byteBudget } from '../background-retries.js';
+import { BackgroundRetries } from '../background-retries.js';
 import { UsageError, intFlag, type ParsedArgs } from '../cli/args.js';
 import { loadConfigBytes, loadConfigFile } from '../config/load.js';
 import { createAdminApp } from '../http/admin.js';
@@ -95,7 +95,10 @@ export async function startServe(
     create = Object.assign(hidingClusterAddress(kube, cluster.cluster.server), { close: () => kube.close() });
   }
 
-  const retrier = create ? startBackground(create, config, log, metrics) : undefined;
+  // Sized once at start-up: a reload that changes gateway.maxBytesInFlight applies after a restart (logged).
+  // One budget for request bodies and the rendered objects background retries hold (contract §12.0 item 13).
+  const budget = new ByteBudget(config.gateway.maxBytesInFlight);
+  const retrier = create ? startBackground(create, config, log, metrics, budget) : undefined;
   const background = retrier?.background;
 
   const secrets = new SecretStore(secretsDir, {
@@ -111,8 +114,6 @@ export async function startServe(
   // Contract §12.0 item 17: a missing token file disables what needs it, never `serve`.
   if (tokenProblem)
     log.error('admin token unusable: PUT /loglevel is refused until it is fixed', { problem: tokenProblem });
-  // Sized once at start-up: a reload that changes gateway.maxBytesInFlight applies after a restart (logged).
-  const budget = new ByteBudget(config.gateway.maxBytesInFlight);
   const deps: GatewayDeps = {
     config: () => config,
     ready: () => !shuttingDown,
@@ -309,8 +310,6 @@ function limitSettings(args: ParsedArgs, maxWaitMs: number): LimitSettings {
 const BACKGROUND_ATTEMPT_MS = 3_000;
 /** Pending background retries at most, whatever their size (each holds its rendered objects). */
 const BACKGROUND_MAX_JOBS = 1000;
-/** gateway.maxBytesInFlight's default (contract §2); the integrator shares one budget with request bodies. */
-const BACKGROUND_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Background completion after a 503 (contract §3): the retrier, its metrics and its log lines. */
 function startBackground(
@@ -318,11 +317,12 @@ function startBackground(
   config: Config,
   log: ReturnType<typeof createLogger>,
   metrics: GatewayMetrics,
+  bodies: ByteBudget,
 ): { background: BackgroundRetries; accept: NonNullable<GatewayDeps['retryInBackground']> } {
   const background = new BackgroundRetries({
     create,
     maxJobs: BACKGROUND_MAX_JOBS,
-    budget: byteBudget(BACKGROUND_MAX_BYTES),
+    budget: { take: (bytes) => bodies.reserve(bytes), give: (bytes) => bodies.release(bytes) },
     // Short rounds: create retries with its own backoff inside each round, and a round as long as a webhook's
     // deadline would keep a long outage's every job busy against the API; the backoff between rounds paces them.
     attemptMs: Math.min(config.gateway.requestTimeoutMs, BACKGROUND_ATTEMPT_MS),
@@ -332,7 +332,7 @@ function startBackground(
         eventId: job.eventId,
         route: job.route,
         trigger: job.trigger,
-        bound: bound === 'count' ? `${BACKGROUND_MAX_JOBS} pending` : `${BACKGROUND_MAX_BYTES} bytes`,
+        bound: bound === 'count' ? `${BACKGROUND_MAX_JOBS} pending` : `${bodies.max} bytes (gateway.maxBytesInFlight, shared with request bodies)`,
       });
     },
     onCreated: (job, object) => metrics.resourceCreated(job.route, job.trigger, String(object['kind'])),
