@@ -197,6 +197,15 @@ export interface GatewaySettings {
   readonly maxBodyBytes: number;
   readonly kinds: readonly KindRule[];
   readonly requestTimeoutMs: number;
+  /** Tekton Dashboard base URL, without a trailing slash (§12.1, §14 links). */
+  readonly dashboardURL?: string | undefined;
+  /** The deliveries page's memory bounds per replica (§14). */
+  readonly deliveries?: DeliveryBounds;
+}
+
+export interface DeliveryBounds {
+  readonly max: number;
+  readonly maxBytes: number;
 }
 
 export interface Config {
@@ -308,6 +317,8 @@ export interface Processed {
   /** The provider's event type, when it sent one. */
   readonly event: string | undefined;
   readonly triggers: readonly TriggerOutcome[];
+  /** The §6 dedupe key the names were derived from, if any; a replay (§14) reuses it. */
+  readonly dedupeKey?: string | undefined;
 }
 
 export type WebhookResult =
@@ -353,4 +364,9 @@ export interface PipelineIO {
   /** Epoch milliseconds by which the answer must be sent. */
   readonly deadline: number;
   readonly trace: ((event: TraceEvent) => void) | undefined;
+  /**
+   * A replay from the deliveries page (§14): the eventId to record (`<eventId>-replay-<n>`) and the original
+   * delivery's dedupe key, so names and $(uid) come out as on arrival.
+   */
+  readonly replay?: { readonly eventId: string; readonly dedupeKey: string | undefined };
 }

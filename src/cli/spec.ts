@@ -111,6 +111,12 @@ export const SERVE: CommandSpec = {
       env: 'MAX_IN_FLIGHT_PER_ROUTE',
       help: 'webhooks worked on at once for one route, so a noisy route cannot take every slot (default: half of --max-in-flight)',
     },
+    {
+      name: 'admin-token-file',
+      value: 'FILE',
+      env: 'ADMIN_TOKEN_FILE',
+      help: 'file holding the admin token that the deliveries page and API on the admin port require (without it they answer 404)',
+    },
   ],
 };
 

@@ -7,6 +7,7 @@ import type { GatewayDeps } from '../http/deps.js';
 import { createWebhookHandler } from '../http/webhook.js';
 import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettings } from '../http/limits.js';
 import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
+import { setupDeliveries } from '../deliveries/setup.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
 import type { Config, CreateFn } from '../model.js';
@@ -94,6 +95,18 @@ export async function startServe(
   });
   secrets.watch(config.secretRefs);
 
+  const deliveries = setupDeliveries({
+    config: () => config,
+    tokenFile: args.values['admin-token-file'] as string | undefined,
+    env: io.env,
+    log,
+    secrets: secrets.lookup,
+    create,
+    serverDryRun,
+    onCount: (n) => metrics.deliveriesStored(n),
+    onCreated: (c) => metrics.resourceCreated(c.route.path, c.trigger, c.kind),
+  });
+
   let shuttingDown = false;
   const deps: GatewayDeps = {
     config: () => config,
@@ -112,6 +125,7 @@ export async function startServe(
         seconds: o.seconds,
         triggers: result.kind === 'processed' ? result.triggers : [],
       });
+      deliveries.observe(o);
     },
     onCreated: (c) => metrics.resourceCreated(c.route.path, c.trigger, c.kind),
     onError: (e) => log.error('unexpected error', { error: e instanceof Error ? e.stack : String(e) }),
@@ -128,6 +142,7 @@ export async function startServe(
         log[level === 'debug' ? 'info' : level]('log level changed', { from, to: level });
         return undefined;
       },
+      deliveries: deliveries.api,
     },
   };
 

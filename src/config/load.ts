@@ -56,6 +56,7 @@ export const DEFAULTS = {
   maxBodyBytes: 25 * 1024 * 1024,
   kinds: ['PipelineRun', 'TaskRun'],
   requestTimeoutMs: 9000,
+  deliveries: { max: 500, maxBytes: 16 * 1024 * 1024 },
 } as const;
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
@@ -299,6 +300,11 @@ class Compiler {
       maxBodyBytes: int(spec.maxBodyBytes) ?? DEFAULTS.maxBodyBytes,
       kinds,
       requestTimeoutMs: int(spec.requestTimeoutMs) ?? DEFAULTS.requestTimeoutMs,
+      dashboardURL: str(spec.dashboardURL)?.replace(/\/+$/, ''),
+      deliveries: {
+        max: int(obj(spec.deliveries)?.max) ?? DEFAULTS.deliveries.max,
+        maxBytes: int(obj(spec.deliveries)?.maxBytes) ?? DEFAULTS.deliveries.maxBytes,
+      },
     };
   }
 

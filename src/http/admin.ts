@@ -38,10 +38,63 @@ export function createAdminApp(deps: GatewayDeps): express.Express {
       res.type('text').send(`${admin.logLevel()}\n`);
     });
   }
+  const deliveries = admin?.deliveries;
+  if (deliveries) {
+    // Contract §14: GET /, GET /deliveries[/<id>], POST /deliveries/<id>/replay; the handler is framework-free
+    // (src/deliveries/api.ts) and answers 404 itself without an admin token file.
+    app.all(['/', '/deliveries', '/deliveries/*rest'], (req, res, next) => {
+      const q = req.originalUrl.indexOf('?');
+      const path = q < 0 ? req.originalUrl : req.originalUrl.slice(0, q);
+      readSmallBody(req, req.method === 'POST' ? MAX_ADMIN_BODY_BYTES : 0)
+        .then(async (body) => {
+          if (body === 'too-large') {
+            return void res
+              .status(413)
+              .set('Connection', 'close')
+              .json({ error: `a request body here is at most ${MAX_ADMIN_BODY_BYTES} bytes` });
+          }
+          const a = await deliveries({
+            method: req.method,
+            path,
+            query: new URLSearchParams(q < 0 ? '' : req.originalUrl.slice(q + 1)),
+            header: (name) => req.get(name),
+            body,
+          });
+          res
+            .status(a.status)
+            .set(a.headers)
+            .send(req.method === 'HEAD' ? undefined : a.body);
+        })
+        .catch(next);
+    });
+  }
   app.get('/routes', (_req, res) => {
     const config = deps.config();
     if (!config) return void res.status(503).json({ error: 'no valid config is loaded' });
     res.json(describeRoutes(config));
   });
   return app;
+}
+
+/** The deliveries endpoints take at most a replay form (a token and a button). */
+const MAX_ADMIN_BODY_BYTES = 4096;
+
+/** The body as text, or 'too-large' past `limit` bytes (then the rest is not read). */
+function readSmallBody(req: express.Request, limit: number): Promise<string | undefined | 'too-large'> {
+  if (Number(req.get('content-length') ?? 0) > limit) return Promise.resolve('too-large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }

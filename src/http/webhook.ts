@@ -68,7 +68,14 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
   const trace: TraceEvent[] = [];
   const reply = (result: ObservedResult, a: HttpAnswer, delivery: Delivery | undefined) => {
     sendJson(res, a.status, a.status === 413 ? { ...a.headers, Connection: 'close' } : a.headers, a.body);
-    deps.observe?.({ result, answer: a, delivery, seconds: (now() - started) / 1000, trace });
+    deps.observe?.({
+      result,
+      answer: a,
+      delivery,
+      seconds: (now() - started) / 1000,
+      trace,
+      request: { method, url, headers },
+    });
   };
   const finish = (result: WebhookResult, delivery: Delivery | undefined) =>
     reply(result, answer(result), delivery);
@@ -155,7 +162,7 @@ const TRIGGER_LABEL = 'triggers.tekton.dev/trigger';
  * Reports each object the API really created. The trigger is read from the label the renderer sets, and
  * only a trigger name of this route is reported, so the metric's labels stay within the config.
  */
-function reportCreated(
+export function reportCreated(
   create: CreateFn,
   route: Route,
   onCreated: NonNullable<GatewayDeps['onCreated']>,

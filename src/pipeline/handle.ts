@@ -31,7 +31,7 @@ export async function handleWebhook(
   delivery: Delivery,
   io: PipelineIO,
 ): Promise<WebhookResult> {
-  const eventId = deliveryId(route, delivery.headers) ?? io.randomUUID();
+  const eventId = io.replay?.eventId ?? deliveryId(route, delivery.headers) ?? io.randomUUID();
   const reject = (kind: Rejection['kind'], message: string): WebhookResult => ({
     kind: 'rejected',
     route,
@@ -62,7 +62,7 @@ export async function handleWebhook(
     body: parsed.value,
     event,
     eventId,
-    key: dedupeKey(route, delivery.headers, delivery.body),
+    key: io.replay ? io.replay.dedupeKey : dedupeKey(route, delivery.headers, delivery.body),
     header: canonicalHeaders(delivery.headers),
     requestURL: delivery.requestURL,
   };
@@ -77,7 +77,7 @@ export async function handleWebhook(
       return outcome instanceof Promise ? withDeadline(t, outcome, io, progress) : outcome;
     }),
   );
-  return { kind: 'processed', eventId: flow.eventId, route, event, triggers };
+  return { kind: 'processed', eventId: flow.eventId, route, event, triggers, dedupeKey: flow.key };
 }
 
 interface Flow {
