@@ -60,7 +60,7 @@ export function createDeliveriesApi(deps: DeliveriesApiDeps): (req: AdminRequest
 
     if (!deps.token.enabled()) return notFound();
     const segments = req.path.split('/').slice(1);
-    const replayPath = segments.length === 4 && segments[0] === 'deliveries' && segments[3] === 'replay';
+    const replayPath = segments.length === 3 && segments[0] === 'deliveries' && segments[2] === 'replay';
 
     if (req.method === 'POST') {
       if (!replayPath) return fail(405, 'only GET is allowed here', { Allow: 'GET' });
@@ -178,9 +178,11 @@ async function replay(
 
 /** POST takes the token as Bearer, or from the page's form (typed by the operator, never cached). */
 function postAuth(token: AdminTokenCheck, req: AdminRequest) {
+  const authorization = req.header('authorization');
   const form = isForm(req) ? new URLSearchParams(req.body ?? '').get('token') : null;
-  if (form !== null && req.header('authorization') === undefined) return token.checkToken(form);
-  return token.check(req.header('authorization'), { basic: false });
+  // A browser adds its cached Basic credentials to the form's POST: they do not count, the typed token does.
+  if (form !== null && !/^bearer /i.test(authorization ?? '')) return token.checkToken(form);
+  return token.check(authorization, { basic: false });
 }
 
 function isForm(req: AdminRequest): boolean {
