@@ -36,7 +36,9 @@ const SECURITY_HEADERS = {
   // The page has buttons that act: it may not be framed by another site (CSP's default-src does not cover it).
   'X-Frame-Options': 'DENY',
   'Cache-Control': 'no-store',
-  'Referrer-Policy': 'no-referrer',
+  // Not no-referrer: under it a browser sends `Origin: null` on the page's own form POST, which the Origin
+  // check must refuse. Same-origin still keeps the admin URL from the Dashboard links.
+  'Referrer-Policy': 'same-origin',
 };
 
 const REALM = 'realm="tekton-gateway deliveries", charset="UTF-8"';

@@ -33,7 +33,7 @@ form.filters{margin:1em 0}form.filters label{margin-right:1em}code{background:#f
 
 function page(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="same-origin">
 <title>${esc(title)}</title><style>${STYLE}</style></head>
 <body>${body}</body></html>
 `;
