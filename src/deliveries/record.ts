@@ -1,7 +1,7 @@
 // One answered webhook → what the deliveries page keeps of it. Built from the same observation the answer
 // and the log line come from (src/http/deps.ts WebhookObservation), so the three always agree.
 import type { WebhookObservation } from '../http/deps.js';
-import type { DeliveryBounds, HeaderMap, JsonObject, JsonValue } from '../model.js';
+import type { DeliveryBounds, HeaderMap, JsonObject, JsonValue, Route } from '../model.js';
 import { eventType } from '../pipeline/provider.js';
 import { redactHeaders, redactQuery } from './redact.js';
 import type { StoredDelivery } from './store.js';
@@ -10,6 +10,8 @@ export interface RecordContext {
   readonly replica: string;
   readonly bounds: DeliveryBounds;
   readonly now: number;
+  /** The routes of the config serving, whose secret headers are redacted on every request. */
+  readonly routes?: readonly Route[];
   /** Set for a replay: the delivery replayed. */
   readonly replayOf?: string | undefined;
 }
@@ -23,7 +25,7 @@ export function deliveryRecord(o: WebhookObservation, context: RecordContext): S
   const method = o.request?.method ?? delivery?.method ?? 'POST';
   const url = o.request?.url ?? delivery?.requestURL ?? result.route?.path ?? '';
   const rawHeaders: HeaderMap = o.request?.headers ?? delivery?.headers ?? {};
-  const headers = redactHeaders(rawHeaders, route);
+  const headers = redactHeaders(rawHeaders, route, context.routes);
   const bodyBytes = delivery?.body.length ?? 0;
   const quarter = Math.floor(context.bounds.maxBytes / 4);
   let body: Buffer | undefined;

@@ -60,9 +60,30 @@ function namesIn(source: string): string[] {
   return names;
 }
 
+const perConfig = new WeakMap<readonly Route[], ReadonlySet<string>>();
+
+/**
+ * The secret headers of every route of the config: a request that matched no route, or another route than
+ * its sender meant, may still carry a generic signature or a compareSecret token of some route.
+ */
+export function configSecretHeaders(routes: readonly Route[]): ReadonlySet<string> {
+  let names = perConfig.get(routes);
+  if (names === undefined) {
+    names = new Set(routes.flatMap((r) => [...secretHeaders(r)]));
+    perConfig.set(routes, names);
+  }
+  return names;
+}
+
 /** The headers with secret values replaced; names stay lower case as received. */
-export function redactHeaders(headers: HeaderMap, route: Route | undefined): Record<string, string[]> {
-  const secret = secretHeaders(route);
+export function redactHeaders(
+  headers: HeaderMap,
+  route: Route | undefined,
+  routes: readonly Route[] = [],
+): Record<string, string[]> {
+  const own = secretHeaders(route);
+  const all = configSecretHeaders(routes);
+  const secret = { has: (name: string) => own.has(name) || all.has(name) };
   const out: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(headers)) {
     // Own data properties only: a header named __proto__ must stay a plain key.

@@ -57,7 +57,9 @@ export function setupDeliveries(s: DeliveriesSetup): Deliveries {
   // Checked at start-up, so a wrong path shows in the first lines of the log (§12.0 item 17).
   token.enabled();
   const record = (o: WebhookObservation, replayOf?: string) =>
-    store.add(deliveryRecord(o, { replica, bounds: bounds(), now: now(), replayOf }));
+    store.add(
+      deliveryRecord(o, { replica, bounds: bounds(), now: now(), routes: s.config()?.routes, replayOf }),
+    );
   const api = createDeliveriesApi({
     store,
     token,

@@ -248,6 +248,14 @@ describe('redaction', () => {
       'x-extra-token': extraToken,
     });
     await sendGithub(gw.url, body, 'gh-1', { 'proxy-authorization': 'Basic cHJveHk6c2VjcmV0' });
+    // Sent to a path no route serves: the secret headers of every route are still redacted.
+    const lost = await post(`${gw.url}/nowhere`, body, {
+      'content-type': 'application/json',
+      'x-my-sig': sig,
+      'x-extra-token': extraToken,
+    });
+    expect(lost.status).toBe(404);
+    const lostId = lost.json.eventId as string;
     const gen = (await getJson(`${gw.adminUrl}/deliveries/gen-1`, bearer(TOKEN))).json;
     expect(gen.triggers[0].outcome).toBe('created');
     expect(gen.request.path).toBe('/generic/sub?token=<redacted>&flag');
@@ -262,7 +270,12 @@ describe('redaction', () => {
     expect(gh.request.headers['x-hub-signature-256']).toEqual(['<redacted>']);
     expect(gh.request.headers['proxy-authorization']).toEqual(['<redacted>']);
     expect(gh.request.headers['x-github-delivery']).toEqual(['gh-1']);
+    const unrouted = (await getJson(`${gw.adminUrl}/deliveries/${lostId}`, bearer(TOKEN))).json;
+    expect(unrouted).toMatchObject({ route: '', status: 404, verified: false });
+    expect(unrouted.request.headers['x-my-sig']).toEqual(['<redacted>']);
+    expect(unrouted.request.headers['x-extra-token']).toEqual(['<redacted>']);
     const everything = [
+      JSON.stringify(unrouted),
       JSON.stringify((await getJson(`${gw.adminUrl}/deliveries?limit=100`, bearer(TOKEN))).json),
       JSON.stringify(gen),
       JSON.stringify(shared),
