@@ -7,7 +7,7 @@
 // Without a usable admin token file all of them answer 404, as if they did not exist.
 import type { AdminTokenCheck } from '../http/admin-token.js';
 import type { AdminRequest, AdminResponse, WebhookObservation } from '../http/deps.js';
-import type { Config, JsonObject } from '../model.js';
+import type { Config, JsonObject, JsonValue } from '../model.js';
 import { PAGE_CSP, detailPage, listPage, messagePage, replayPage, type PageContext } from './page.js';
 import { replayDelivery, type ReplayDeps } from './replay.js';
 import type { DeliveryFilter, DeliveryStore, StoredDelivery } from './store.js';
@@ -128,7 +128,8 @@ export function createDeliveriesApi(deps: DeliveriesApiDeps): (req: AdminRequest
     if (req.path === '/deliveries') {
       const filter = filterOf(req.query);
       if (typeof filter === 'string') return fail(400, filter);
-      return json(200, { deliveries: deps.store.list(filter).map(summary) });
+      // A bare array, newest first: the shape §14 describes, with nothing to guess.
+      return json(200, deps.store.list(filter).map(summary));
     }
     const id = segments.length === 2 ? decode(segments[1]!) : undefined;
     if (id === undefined) return fail(404, `no such path: ${req.path}`);
@@ -281,7 +282,7 @@ function triggerOutcomes(body: JsonObject): string[] {
 
 function json(
   status: number,
-  body: JsonObject,
+  body: JsonValue,
   headers: Readonly<Record<string, string>> = {},
 ): AdminResponse {
   return {

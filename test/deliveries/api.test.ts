@@ -117,7 +117,7 @@ describe('GET /deliveries', () => {
     const res = await getJson(`${gw.adminUrl}/deliveries`, bearer(TOKEN));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const [second, first] = res.json.deliveries;
+    const [second, first] = res.json;
     expect(second).toMatchObject({
       eventId: 'second',
       route: '/github',
@@ -147,8 +147,7 @@ describe('GET /deliveries', () => {
       'content-type': 'application/json',
       'x-delivery': 'shared-1',
     });
-    const list = (q: string) =>
-      getJson(`${gw.adminUrl}/deliveries${q}`, bearer(TOKEN)).then((r) => r.json.deliveries);
+    const list = (q: string) => getJson(`${gw.adminUrl}/deliveries${q}`, bearer(TOKEN)).then((r) => r.json);
     expect(await list('')).toHaveLength(50);
     expect((await list('?limit=3')).map((d: any) => d.eventId)).toEqual(['shared-1', 'made', 'skip-52']);
     expect((await list('?route=/shared')).map((d: any) => d.eventId)).toEqual(['shared-1']);
@@ -172,7 +171,7 @@ describe('bounds', () => {
     const { gw } = await gateway('deliveries: {max: 3}');
     for (const id of ['a', 'b', 'c', 'd', 'e']) await sendGithub(gw.url, pushBody(), id);
     const { json } = await getJson(`${gw.adminUrl}/deliveries`, bearer(TOKEN));
-    expect(json.deliveries.map((d: any) => d.eventId)).toEqual(['e', 'd', 'c']);
+    expect(json.map((d: any) => d.eventId)).toEqual(['e', 'd', 'c']);
     expect((await getJson(`${gw.adminUrl}/deliveries/a`, bearer(TOKEN))).status).toBe(404);
   });
 
@@ -181,7 +180,7 @@ describe('bounds', () => {
     const body = pushBody({ padding: 'x'.repeat(1500) }); // ~1.6 KB, plus the answer and headers
     for (let i = 0; i < 10; i++) await sendGithub(gw.url, body, `big-${i}`);
     const { json } = await getJson(`${gw.adminUrl}/deliveries`, bearer(TOKEN));
-    const ids = json.deliveries.map((d: any) => d.eventId);
+    const ids = json.map((d: any) => d.eventId);
     expect(ids.length).toBeGreaterThanOrEqual(3);
     expect(ids.length).toBeLessThan(8192 / body.length);
     expect(ids[0]).toBe('big-9');
@@ -216,11 +215,11 @@ describe('bounds', () => {
       });
     }
     const { json } = await getJson(`${gw.adminUrl}/deliveries?limit=1000`, bearer(TOKEN));
-    const unverified = json.deliveries.filter((d: any) => !d.verified);
+    const unverified = json.filter((d: any) => !d.verified);
     expect(unverified).toHaveLength(50);
     expect(unverified[0]).toMatchObject({ eventId: 'bad-59', status: 401, triggers: [] });
     expect(unverified[0].error).toMatch(/X-Hub-Signature-256/);
-    expect(json.deliveries.filter((d: any) => d.verified).map((d: any) => d.eventId)).toEqual(['good']);
+    expect(json.filter((d: any) => d.verified).map((d: any) => d.eventId)).toEqual(['good']);
     const detail = (await getJson(`${gw.adminUrl}/deliveries/bad-59`, bearer(TOKEN))).json;
     expect(detail.request.body).toBeNull();
     expect(detail.request.bodyOmitted).toMatch(/did not pass verification/);
