@@ -1,6 +1,6 @@
 // A headless Chromium driven over the DevTools protocol on a pipe (--remote-debugging-pipe: JSON messages
 // separated by NUL on file descriptors 3 and 4), so browser tests need no npm package: only a `chromium` on
-// PATH (Debian's package; `.ci/run` installs it) or the CHROMIUM variable naming one.
+// PATH (Debian's package) or the CHROMIUM variable naming one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 
 export const CHROMIUM_MISSING =
   'The deliveries page browser test needs headless Chromium: install it (Debian/Ubuntu: ' +
-  'apt-get install -y --no-install-recommends chromium; .ci/run does this) or set CHROMIUM=/path/to/chrome.';
+  'apt-get install -y --no-install-recommends chromium) or set CHROMIUM=/path/to/chrome.';
 
 /** The browser binary, or undefined when there is none. */
 export function findChromium(): string | undefined {
