@@ -229,6 +229,31 @@ describe('bounds', () => {
   });
 });
 
+describe('verified but refused', () => {
+  it('a signed body that is not a JSON object (400) is kept with its body; its replay answers 400 again', async () => {
+    const { gw } = await gateway();
+    const body = Buffer.from('[1, 2, 3]');
+    expect((await sendGithub(gw.url, body, 'array')).status).toBe(400);
+    const d = (await getJson(`${gw.adminUrl}/deliveries/array`, bearer(TOKEN))).json;
+    expect(d).toMatchObject({ verified: true, status: 400, triggers: [] });
+    expect(d.error).toMatch(/JSON object/);
+    expect(d.request.body).toBe('[1, 2, 3]');
+    const replay = await postJson(`${gw.adminUrl}/deliveries/array/replay`, bearer(TOKEN));
+    expect(replay.status).toBe(400);
+    expect(replay.json.eventId).toBe('array-replay-1');
+  });
+
+  it('wrong methods get 405 with Allow', async () => {
+    const { gw } = await gateway();
+    const put = await fetch(`${gw.adminUrl}/deliveries`, { method: 'PUT', headers: bearer(TOKEN) });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET');
+    const get = await getJson(`${gw.adminUrl}/deliveries/x/replay`, bearer(TOKEN));
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+  });
+});
+
 describe('redaction', () => {
   it('signature, token, cookie and compareSecret headers and query values are stored as <redacted>', async () => {
     const { gw } = await gateway();
