@@ -233,6 +233,17 @@ export class GatewayMetrics {
     this.backgroundPending.set(count);
   }
 
+  /** Deliveries the deliveries page (§14) holds now, both rings. Present from the start, at 0. */
+  private readonly deliveries = new Gauge({
+    name: `${METRICS_PREFIX}deliveries_stored`,
+    help: 'Deliveries this replica keeps in memory for the deliveries page (verified and unverified).',
+    registers: [this.registry],
+  });
+
+  deliveriesStored(count: number): void {
+    this.deliveries.set(count);
+  }
+
   /** The Prometheus text exposition and its content type. */
   async exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

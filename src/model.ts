@@ -209,6 +209,15 @@ export interface GatewaySettings {
   readonly maxValueBytes: number;
   /** v2: how long transient create failures are retried in the background after a 503 (contract §3). */
   readonly retryWindowSeconds: number;
+  /** Tekton Dashboard base URL, without a trailing slash (§12.1, §14 links). */
+  readonly dashboardURL?: string | undefined;
+  /** The deliveries page's memory bounds per replica (§14). */
+  readonly deliveries?: DeliveryBounds;
+}
+
+export interface DeliveryBounds {
+  readonly max: number;
+  readonly maxBytes: number;
 }
 
 export interface Config {
@@ -330,6 +339,8 @@ export interface Processed {
   /** The provider's event type, when it sent one. */
   readonly event: string | undefined;
   readonly triggers: readonly TriggerOutcome[];
+  /** The §6 dedupe key the names were derived from, if any; a replay (§14) reuses it. */
+  readonly dedupeKey?: string | undefined;
 }
 
 export type WebhookResult =
@@ -380,6 +391,11 @@ export interface PipelineIO {
    * cluster was unavailable. Undefined, or an undefined answer (bound reached), means no background retry.
    */
   readonly retryInBackground?: (job: BackgroundJob) => { readonly retryUntil: number } | undefined;
+  /**
+   * A replay from the deliveries page (§14): the eventId to record (`<eventId>-replay-<n>`) and the original
+   * delivery's dedupe key, so names and $(uid) come out as on arrival.
+   */
+  readonly replay?: { readonly eventId: string; readonly dedupeKey: string | undefined };
 }
 
 // ---------------------------------------------------------------------------------------------------

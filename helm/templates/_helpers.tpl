@@ -206,3 +206,8 @@ from the start) runs out. The gateway, after SIGTERM, drains for drainDelay and 
 {{- end -}}
 {{- dict "preStopSleep" $preStop "drainDelay" $drain "shutdownTimeout" $shutdown "grace" $grace | toJson -}}
 {{- end -}}
+
+{{/* The Secret holding the admin token of the deliveries page: the user's, or the one the chart generates. */}}
+{{- define "tekton-gateway.adminTokenSecret" -}}
+{{- .Values.adminToken.existingSecret | default (printf "%s-admin-token" (include "tekton-gateway.fullname" .)) -}}
+{{- end }}

@@ -115,7 +115,7 @@ export const SERVE: CommandSpec = {
       name: 'admin-token-file',
       value: 'FILE',
       env: 'ADMIN_TOKEN_FILE',
-      help: 'file holding the admin token: the admin port then requires it (Authorization: Bearer) to change state',
+      help: 'file holding the admin token: PUT /loglevel needs it (Bearer), the deliveries page and API need it (without it they answer 404)',
     },
   ],
 };

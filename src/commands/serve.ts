@@ -11,6 +11,7 @@ import { hidingClusterAddress } from '../http/hide-cluster-address.js';
 import { adminTokenCheck } from '../http/admin-token.js';
 import { DEFAULT_MAX_WAIT_MS, InFlightLimiter, defaultPerRoute, type LimitSettings } from '../http/limits.js';
 import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/server.js';
+import { setupDeliveries } from '../deliveries/setup.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
 import type { BackgroundJob, Config, CreateFn } from '../model.js';
@@ -107,13 +108,32 @@ export async function startServe(
   });
   secrets.watch(config.secretRefs);
 
-  let shuttingDown = false;
   const tokenFile = args.values['admin-token-file'] as string | undefined;
-  const adminToken = tokenFile ? adminTokenCheck(tokenFile) : undefined;
-  const tokenProblem = adminToken?.problem();
-  // Contract §12.0 item 17: a missing token file disables what needs it, never `serve`.
-  if (tokenProblem)
-    log.error('admin token unusable: PUT /loglevel is refused until it is fixed', { problem: tokenProblem });
+  // One check for everything the admin token guards (PUT /loglevel, the deliveries page); a missing or empty
+  // file disables what needs it and is logged at error, never stops `serve` (contract §12.0 item 17).
+  const adminToken = adminTokenCheck(tokenFile, {
+    onChange: ({ file, problem }) =>
+      problem === undefined
+        ? log.info('admin token loaded', { file })
+        : log.error('admin token unusable: PUT /loglevel is refused and the deliveries page answers 404', {
+            file,
+            problem,
+          }),
+  });
+  adminToken.enabled();
+  const deliveries = setupDeliveries({
+    config: () => config,
+    token: adminToken,
+    env: io.env,
+    log,
+    secrets: secrets.lookup,
+    create,
+    serverDryRun,
+    onCount: (n) => metrics.deliveriesStored(n),
+    onCreated: (c) => metrics.resourceCreated(c.route.path, c.trigger, c.kind),
+  });
+
+  let shuttingDown = false;
   const deps: GatewayDeps = {
     config: () => config,
     ready: () => !shuttingDown,
@@ -122,7 +142,7 @@ export async function startServe(
     serverDryRun,
     limiter: new InFlightLimiter(limits),
     budget,
-    adminToken,
+    adminToken: tokenFile === undefined ? undefined : adminToken,
     observe: (o) => {
       logWebhook(log, o);
       const { result } = o;
@@ -134,6 +154,7 @@ export async function startServe(
         seconds: o.seconds,
         triggers: result.kind === 'processed' ? result.triggers : [],
       });
+      deliveries.observe(o);
     },
     onCreated: (c) => metrics.resourceCreated(c.route.path, c.trigger, c.kind),
     onError: (e) => log.error('unexpected error', { error: e instanceof Error ? e.stack : String(e) }),
@@ -150,6 +171,7 @@ export async function startServe(
         log[level === 'debug' ? 'info' : level]('log level changed', { from, to: level });
         return undefined;
       },
+      deliveries: deliveries.api,
     },
     retryInBackground: retrier?.accept,
   };
@@ -332,7 +354,10 @@ function startBackground(
         eventId: job.eventId,
         route: job.route,
         trigger: job.trigger,
-        bound: bound === 'count' ? `${BACKGROUND_MAX_JOBS} pending` : `${bodies.max} bytes (gateway.maxBytesInFlight, shared with request bodies)`,
+        bound:
+          bound === 'count'
+            ? `${BACKGROUND_MAX_JOBS} pending`
+            : `${bodies.max} bytes (gateway.maxBytesInFlight, shared with request bodies)`,
       });
     },
     onCreated: (job, object) => metrics.resourceCreated(job.route, job.trigger, String(object['kind'])),

@@ -61,6 +61,7 @@ export const DEFAULTS = {
   maxBodyValues: 1_000_000,
   maxValueBytes: 1024 * 1024,
   retryWindowSeconds: 600,
+  deliveries: { max: 500, maxBytes: 16 * 1024 * 1024 },
 } as const;
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadResult {
@@ -309,6 +310,11 @@ class Compiler {
       maxBodyValues: int(spec.maxBodyValues) ?? DEFAULTS.maxBodyValues,
       maxValueBytes: int(spec.maxValueBytes) ?? DEFAULTS.maxValueBytes,
       retryWindowSeconds: int(spec.retryWindowSeconds) ?? DEFAULTS.retryWindowSeconds,
+      dashboardURL: str(spec.dashboardURL)?.replace(/\/+$/, ''),
+      deliveries: {
+        max: int(obj(spec.deliveries)?.max) ?? DEFAULTS.deliveries.max,
+        maxBytes: int(obj(spec.deliveries)?.maxBytes) ?? DEFAULTS.deliveries.maxBytes,
+      },
     };
     // Contract §12.0 item 13 and §3: one body must fit in the byte budget, and the body's deadline must leave
     // time for the work within the answer's.

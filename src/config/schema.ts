@@ -277,6 +277,30 @@ export const ROUTES_SCHEMA: Schema = {
           description:
             'Keep retrying transient create failures of a delivery with a dedupe key this long after answering 503 (default 600; 0: never)',
         },
+        dashboardURL: str('Tekton Dashboard base URL (http or https), for links to created runs', {
+          pattern: {
+            regex: /^https?:\/\/[^\s/?#]+[^\s?#]*$/,
+            message: 'must be an http:// or https:// URL without a query or fragment',
+          },
+        }),
+        deliveries: {
+          type: 'object',
+          description: 'What the deliveries page (admin port) keeps in memory per replica',
+          properties: {
+            max: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 100_000,
+              description: 'Deliveries kept, oldest out first (default 500)',
+            },
+            maxBytes: {
+              type: 'integer',
+              minimum: 1024,
+              description:
+                'Bytes of stored request bodies and answers, oldest out first (default 16 MiB); a body over a quarter of it is kept without the body',
+            },
+          },
+        },
       },
     },
     bindings: {

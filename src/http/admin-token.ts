@@ -1,88 +1,110 @@
-// The admin token (contract §7 `--admin-token-file`, §14, §12.0 items 12 and 17): what the admin port asks of
-// requests that change state (PUT /loglevel; the deliveries page of #19 uses the same check). The token is
-// read from its file, re-read when the file changes (a rotated Secret needs no restart), and compared in
-// constant time. A file that cannot be read, or holds nothing, accepts no request: the feature is off until
-// it is fixed, never open.
+// The admin token (contract §14, §12.0 items 12 and 17): the file named by --admin-token-file holds the token
+// that the deliveries endpoints (and PUT /loglevel, #13) require. One trailing newline is removed, as for
+// every Secret file (§2). The file is re-read when it changes (a Secret volume's symlink swap included), so
+// rotating the token needs no restart. A missing or empty file only turns the protected endpoints off (404):
+// it never stops `serve`.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { tokensEqual } from '../pipeline/verify/hmac.js';
-import { trimTrailingNewline } from '../secrets.js';
 
+/** What a request's credentials came to. */
 export type AdminAuth =
-  | { readonly ok: true }
-  /** missing: no or wrong credentials (401); unavailable: the token file cannot be read (503). */
-  | { readonly ok: false; readonly reason: 'missing' | 'unavailable'; readonly message: string };
+  /** No usable token file: the protected endpoints do not exist (404). */
+  | { readonly kind: 'disabled' }
+  | { readonly kind: 'ok'; readonly scheme: 'bearer' | 'basic' }
+  /** 401; `message` says what to send, never what was expected. */
+  | { readonly kind: 'denied'; readonly message: string };
 
 export interface AdminTokenCheck {
-  /** Checks an `Authorization` header: `Bearer <token>`, or Basic with the token as password (browsers). */
-  (authorization: string | undefined): AdminAuth;
-  /** Undefined when the file holds a usable token, else why not (for the start-up log line). */
-  problem(): string | undefined;
+  /** The file as configured, for messages; undefined without --admin-token-file. */
+  readonly file: string | undefined;
+  /**
+   * Checks an `Authorization` header. `basic` allows Basic with the token as password (browsers on GET); POST
+   * passes false, since a browser attaches cached Basic credentials to any request, a cross-site form included.
+   */
+  check(authorization: string | undefined, options: { readonly basic: boolean }): AdminAuth;
+  /** Checks a token presented directly (the page's replay form); constant time, like check(). */
+  checkToken(token: string): AdminAuth;
+  /** Whether a usable token is loaded now (re-reads the file if it changed). */
+  enabled(): boolean;
 }
 
-interface Loaded {
-  readonly stamp: string;
-  readonly token: Buffer | undefined;
-  readonly problem: string | undefined;
+export interface AdminTokenEvents {
+  /** The file became usable, changed, or stopped being usable; `problem` says why when it is unusable. */
+  readonly onChange?: (change: { readonly file: string; readonly problem: string | undefined }) => void;
 }
 
-export function adminTokenCheck(file: string): AdminTokenCheck {
-  let loaded: Loaded | undefined;
-  const current = (): Loaded => {
-    let stamp: string;
+/** The digest of the token: compared instead of the token, so the compare takes the same time for any length. */
+const digest = (bytes: Buffer): Buffer => createHash('sha256').update(bytes).digest();
+
+export function adminTokenCheck(file: string | undefined, events: AdminTokenEvents = {}): AdminTokenCheck {
+  let stamp = '';
+  let expected: Buffer | undefined;
+  let problem: string | undefined = file === undefined ? 'no --admin-token-file' : undefined;
+
+  /** Re-reads the file when its identity, size or time changed since the last look (a stat per request). */
+  const current = (): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    let next: string;
     try {
-      const st = statSync(file);
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch (error) {
-      return { stamp: '', token: undefined, problem: `cannot read ${file} (${codeOf(error)})` };
+      const s = statSync(file);
+      next = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+    } catch (e) {
+      next = `missing:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
     }
-    if (loaded?.stamp === stamp) return loaded;
+    if (next === stamp) return expected;
+    stamp = next;
+    const before = problem;
     try {
-      const token = trimTrailingNewline(readFileSync(file));
-      loaded =
-        token.length === 0
-          ? { stamp, token: undefined, problem: `${file} is empty` }
-          : { stamp, token, problem: undefined };
-    } catch (error) {
-      loaded = { stamp, token: undefined, problem: `cannot read ${file} (${codeOf(error)})` };
+      const token = readFileSync(file)
+        .toString('utf8')
+        .replace(/\r?\n$/, '');
+      // An empty token would let an empty password in: it turns the feature off instead (§12.0 item 17).
+      expected = token === '' ? undefined : digest(Buffer.from(token, 'utf8'));
+      problem = token === '' ? 'the admin token file is empty' : undefined;
+    } catch (e) {
+      expected = undefined;
+      problem = `cannot read the admin token file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
     }
-    return loaded;
+    if (before !== problem || problem === undefined) events.onChange?.({ file, problem });
+    return expected;
   };
-  const check = (authorization: string | undefined): AdminAuth => {
-    const { token } = current();
-    if (token === undefined) {
+
+  const compare = (given: string, scheme: 'bearer' | 'basic'): AdminAuth => {
+    const want = current();
+    if (want === undefined) return { kind: 'disabled' };
+    // Both sides are SHA-256 digests, so lengths match and timingSafeEqual compares in constant time.
+    return timingSafeEqual(digest(Buffer.from(given, 'utf8')), want)
+      ? { kind: 'ok', scheme }
+      : { kind: 'denied', message: 'the admin token is wrong' };
+  };
+
+  return {
+    file,
+    enabled: () => current() !== undefined,
+    checkToken: (token) => compare(token, 'bearer'),
+    check(authorization, { basic }) {
+      if (current() === undefined) return { kind: 'disabled' };
+      const send = basic
+        ? 'send Authorization: Bearer <admin token> (or Basic with the token as password)'
+        : 'send Authorization: Bearer <admin token>';
+      if (authorization === undefined || authorization === '') {
+        return { kind: 'denied', message: `no credentials: ${send}` };
+      }
+      const space = authorization.indexOf(' ');
+      const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
+      const rest = space < 0 ? '' : authorization.slice(space + 1).trim();
+      if (scheme === 'bearer') return compare(rest, 'bearer');
+      if (scheme === 'basic' && basic) {
+        const decoded = Buffer.from(rest, 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        if (colon < 0) return { kind: 'denied', message: `malformed Basic credentials: ${send}` };
+        return compare(decoded.slice(colon + 1), 'basic');
+      }
       return {
-        ok: false,
-        reason: 'unavailable',
-        message: 'the admin token file cannot be read; see the gateway logs',
+        kind: 'denied',
+        message:
+          scheme === 'basic' ? `Basic is accepted for GET only: ${send}` : `unsupported scheme: ${send}`,
       };
-    }
-    const given = credential(authorization);
-    // tokensEqual hashes both sides first: neither the length nor the timing says anything about the token.
-    if (given !== undefined && tokensEqual(Buffer.from(given, 'utf8'), token)) return { ok: true };
-    return {
-      ok: false,
-      reason: 'missing',
-      message: 'send the admin token: Authorization: Bearer <token>',
-    };
+    },
   };
-  return Object.assign(check, { problem: () => current().problem });
-}
-
-function credential(authorization: string | undefined): string | undefined {
-  if (authorization === undefined) return undefined;
-  const space = authorization.indexOf(' ');
-  if (space < 0) return undefined;
-  const scheme = authorization.slice(0, space).toLowerCase();
-  const value = authorization.slice(space + 1).trim();
-  if (scheme === 'bearer') return value;
-  if (scheme === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon < 0 ? undefined : decoded.slice(colon + 1);
-  }
-  return undefined;
-}
-
-function codeOf(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? 'unknown';
 }

@@ -5,6 +5,7 @@ import type {
   CreateFn,
   Delivery,
   PipelineIO,
+  HeaderMap,
   Route,
   SecretLookup,
   TraceEvent,
@@ -41,6 +42,8 @@ export interface WebhookObservation {
   readonly seconds: number;
   /** Every expression result and param the pipeline traced for this request, in order. */
   readonly trace: readonly TraceEvent[];
+  /** The request line and headers, also when no Delivery was built (early refusals), for §14. */
+  readonly request?: { readonly method: string; readonly url: string; readonly headers: HeaderMap };
 }
 
 /** The admin port's operator endpoints, handed in so this file stays the only Express import. */
@@ -50,6 +53,26 @@ export interface AdminHooks {
   readonly logLevel: () => string;
   /** Undefined when done, else what is wrong with `level`. */
   readonly setLogLevel: (level: string) => string | undefined;
+  /** The deliveries page and API (§14), src/deliveries/api.ts; absent: those paths are 404. */
+  readonly deliveries?: (req: AdminRequest) => Promise<AdminResponse>;
+}
+
+/** An admin-port request as the deliveries endpoints see it, free of Express. */
+export interface AdminRequest {
+  readonly method: string;
+  /** The path as received (still percent-encoded), without the query. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Lower-case names. */
+  readonly header: (name: string) => string | undefined;
+  /** POST bodies only, as text (bounded by the admin app). */
+  readonly body: string | undefined;
+}
+
+export interface AdminResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
 export interface GatewayDeps {

@@ -80,7 +80,8 @@ function retryAfter(triggers: readonly TriggerOutcome[]): number {
   return seconds || DEFAULT_RETRY_AFTER_SECONDS;
 }
 
-function triggerJson(t: TriggerOutcome): JsonObject {
+/** One trigger's entry in the §3 JSON (also what the deliveries page stores, src/deliveries/). */
+export function triggerJson(t: TriggerOutcome): JsonObject {
   switch (t.outcome) {
     case 'created':
     case 'duplicate':

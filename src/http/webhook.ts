@@ -72,7 +72,14 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
     const close =
       a.status === 413 || a.status === 408 || (result.kind === 'overloaded' && result.reason === 'memory');
     sendJson(res, a.status, close ? { ...a.headers, Connection: 'close' } : a.headers, a.body);
-    deps.observe?.({ result, answer: a, delivery, seconds: (now() - started) / 1000, trace });
+    deps.observe?.({
+      result,
+      answer: a,
+      delivery,
+      seconds: (now() - started) / 1000,
+      trace,
+      request: { method, url, headers },
+    });
   };
   const finish = (result: WebhookResult, delivery: Delivery | undefined) =>
     reply(result, answer(result), delivery);
@@ -195,7 +202,7 @@ const TRIGGER_LABEL = 'triggers.tekton.dev/trigger';
  * Reports each object the API really created. The trigger is read from the label the renderer sets, and
  * only a trigger name of this route is reported, so the metric's labels stay within the config.
  */
-function reportCreated(
+export function reportCreated(
   create: CreateFn,
   route: Route,
   onCreated: NonNullable<GatewayDeps['onCreated']>,

@@ -31,7 +31,7 @@ export async function handleWebhook(
   delivery: Delivery,
   io: PipelineIO,
 ): Promise<WebhookResult> {
-  let eventId = deliveryId(route, delivery.headers) ?? io.randomUUID();
+  let eventId = io.replay?.eventId ?? deliveryId(route, delivery.headers) ?? io.randomUUID();
   const reject = (kind: Rejection['kind'], message: string): WebhookResult => ({
     kind: 'rejected',
     route,
@@ -66,9 +66,11 @@ export async function handleWebhook(
     body: parsed.value,
     event,
     eventId,
-    // A delivery id covered by the signature wins over any unsigned one (contract §12.0 item 15).
-    key:
-      route.dedupe === 'off'
+    // A replay keeps the original delivery's key; a delivery id covered by the signature wins over any
+    // unsigned one (contract §12.0 item 15).
+    key: io.replay
+      ? io.replay.dedupeKey
+      : route.dedupe === 'off'
         ? undefined
         : signedId !== undefined
           ? `delivery:${signedId}`
@@ -87,7 +89,7 @@ export async function handleWebhook(
       return outcome instanceof Promise ? withDeadline(t, outcome, io, progress) : outcome;
     }),
   );
-  return { kind: 'processed', eventId: flow.eventId, route, event, triggers };
+  return { kind: 'processed', eventId: flow.eventId, route, event, triggers, dedupeKey: flow.key };
 }
 
 interface Flow {

@@ -1,84 +1,69 @@
-// Issue #13: the admin port's PUT /loglevel needs the admin token once --admin-token-file is set; the token is
-// re-read when its file changes, and a file that cannot be read refuses every change without stopping serve.
+// The admin token file (contract §14, §12.0 items 12 and 17): newline removal, Bearer and Basic parsing, GET-only
+// Basic, re-reading on change, and turning off (not failing) when the file is missing or empty.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { demoSecretsDir, startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { repoRoot } from '../helpers/shared.js';
+import { describe, expect, it } from 'vitest';
+import { adminTokenCheck } from '../../src/http/admin-token.js';
 
-let gw: RunningGateway | undefined;
-afterEach(async () => {
-  await gw?.stop();
-  gw = undefined;
-});
+const file = (content: string) => {
+  const f = join(mkdtempSync(join(tmpdir(), 'admin-token-')), 'token');
+  writeFileSync(f, content);
+  return f;
+};
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
-async function gateway(tokenFile: string): Promise<RunningGateway> {
-  gw = await startGateway([
-    '--dry-run',
-    '--routes',
-    join(repoRoot, 'routes.yaml'),
-    '--secrets-dir',
-    demoSecretsDir,
-    '--admin-token-file',
-    tokenFile,
-  ]);
-  return gw;
-}
-
-const put = (gw: RunningGateway, level: string, authorization?: string) =>
-  fetch(`${gw.adminUrl}/loglevel`, {
-    method: 'PUT',
-    body: level,
-    headers: authorization ? { authorization } : {},
+describe('adminTokenCheck', () => {
+  it.each([
+    { name: 'Bearer', header: 'Bearer tok3n', basicAllowed: false, kind: 'ok' },
+    { name: 'bearer, any case', header: 'bEaReR tok3n', basicAllowed: false, kind: 'ok' },
+    {
+      name: 'Basic with the token as password',
+      header: basic('anyone', 'tok3n'),
+      basicAllowed: true,
+      kind: 'ok',
+    },
+    {
+      name: 'Basic, password with a colon kept whole',
+      header: basic('u', 'tok3n:x'),
+      basicAllowed: true,
+      kind: 'denied',
+    },
+    {
+      name: 'Basic where only Bearer is allowed',
+      header: basic('u', 'tok3n'),
+      basicAllowed: false,
+      kind: 'denied',
+    },
+    { name: 'a wrong token', header: 'Bearer tok3m', basicAllowed: true, kind: 'denied' },
+    { name: 'a prefix of the token', header: 'Bearer tok', basicAllowed: true, kind: 'denied' },
+    { name: 'no header', header: undefined, basicAllowed: true, kind: 'denied' },
+    { name: 'another scheme', header: 'Token tok3n', basicAllowed: true, kind: 'denied' },
+  ])('$name → $kind', ({ header, basicAllowed, kind }) => {
+    const check = adminTokenCheck(file('tok3n\n'));
+    const result = check.check(header, { basic: basicAllowed });
+    expect(result.kind).toBe(kind);
+    if (result.kind === 'denied') expect(result.message).not.toContain('tok3n');
   });
 
-describe('PUT /loglevel with --admin-token-file', () => {
-  it('401 without the token or with a wrong one; Bearer and Basic with the token change the level', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'admin-token-'));
-    const file = join(dir, 'token');
-    writeFileSync(file, 's3cret-admin-token\n');
-    const gw = await gateway(file);
-
-    const none = await put(gw, 'debug');
-    expect(none.status).toBe(401);
-    expect(none.headers.get('www-authenticate')).toBe('Bearer');
-    const wrong = await put(gw, 'debug', 'Bearer s3cret-admin-tokeX');
-    expect(wrong.status).toBe(401);
-    expect(await wrong.text()).not.toContain('s3cret');
-    expect(await (await fetch(`${gw.adminUrl}/loglevel`)).text()).toBe('info\n');
-
-    expect((await put(gw, 'debug', 'Bearer s3cret-admin-token')).status).toBe(200);
-    expect(await (await fetch(`${gw.adminUrl}/loglevel`)).text()).toBe('debug\n');
-    const basic = `Basic ${Buffer.from('anyone:s3cret-admin-token').toString('base64')}`;
-    expect((await put(gw, 'warn', basic)).status).toBe(200);
-    expect(await (await fetch(`${gw.adminUrl}/loglevel`)).text()).toBe('warn\n');
-    expect(gw.logs.join('')).not.toContain('s3cret');
+  it('removes one trailing \\r\\n, as for every Secret file', () => {
+    const check = adminTokenCheck(file('tok3n\r\n'));
+    expect(check.check('Bearer tok3n', { basic: false }).kind).toBe('ok');
   });
 
-  it('a rotated token file takes over; a removed one refuses every change (503) while serve goes on', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'admin-token-'));
-    const file = join(dir, 'token');
-    writeFileSync(file, 'first-token');
-    const gw = await gateway(file);
-    expect((await put(gw, 'warn', 'Bearer first-token')).status).toBe(200);
-
-    writeFileSync(file, 'second-token-longer');
-    expect((await put(gw, 'info', 'Bearer first-token')).status).toBe(401);
-    expect((await put(gw, 'info', 'Bearer second-token-longer')).status).toBe(200);
-
-    rmSync(file);
-    const gone = await put(gw, 'debug', 'Bearer second-token-longer');
-    expect(gone.status).toBe(503);
-    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
-  });
-
-  it('a token file missing at start-up is an error log line, not a failed start', async () => {
-    const gw = await gateway(join(mkdtempSync(join(tmpdir(), 'admin-token-')), 'absent'));
-    const line = gw.logs
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.level === 'error');
-    expect(line?.msg).toContain('admin token unusable');
-    expect((await put(gw, 'debug', 'Bearer anything')).status).toBe(503);
+  it('is disabled without a file, with a missing file and with an empty one; reports each change', () => {
+    expect(adminTokenCheck(undefined).check('Bearer x', { basic: true }).kind).toBe('disabled');
+    const changes: (string | undefined)[] = [];
+    const f = file('\n');
+    const check = adminTokenCheck(f, { onChange: (c) => changes.push(c.problem) });
+    expect(check.enabled()).toBe(false);
+    expect(check.check('Bearer ', { basic: true }).kind).toBe('disabled');
+    writeFileSync(f, 'now-set');
+    expect(check.check('Bearer now-set', { basic: false }).kind).toBe('ok');
+    rmSync(f);
+    expect(check.checkToken('now-set').kind).toBe('disabled');
+    expect(changes[0]).toMatch(/empty/);
+    expect(changes[1]).toBeUndefined();
+    expect(changes[2]).toMatch(/cannot read the admin token file: ENOENT/);
   });
 });
