@@ -437,7 +437,7 @@ function listenerNotes(listener: Listener, findings: Findings): void {
     findings.warn(
       el,
       `served HTTPS itself (TLS_CERT/TLS_KEY from Secret ${listener.tlsSecret}, port 8443); the gateway serves plain HTTP on port 8080`,
-      `change in-cluster callers of https://el-${el.name}${el.namespace === undefined ? '' : `.${el.namespace}`}.svc.cluster.local:8443 to the gateway Service's http URL, or terminate TLS at the Ingress (helm ingress.tls) or a service mesh`,
+      `change in-cluster callers of https://el-${el.name}.${el.namespace ?? '<namespace>'}.svc.cluster.local:8443 to the gateway Service's http URL, or terminate TLS at the Ingress (helm ingress.tls) or a service mesh`,
     );
   }
   if (listener.hasResources) {
