@@ -44,6 +44,12 @@ import { filtersReadingOverlays, missingCompareSecrets, type Expression } from '
 export interface LoadOptions {
   /** When set, every secretRef file must exist under it (serve always sets it; validate only on request). */
   readonly secretsDir?: string | undefined;
+  /**
+   * `validate --secrets-dir`: also check the secret files that compareSecret calls name literally. `serve`
+   * leaves them to request time (a missing one fails its trigger), so a Secret unmounted later never
+   * blocks a reload of unrelated routes.
+   */
+  readonly compareSecrets?: boolean;
   /** Tests: 'positions' skips the fast path, to compare the two parses. */
   readonly parser?: 'auto' | 'positions';
 }
@@ -729,7 +735,7 @@ class Compiler {
     });
     const problems = filtersReadingOverlays(filters, overlays);
     const dir = this.options.secretsDir;
-    if (dir !== undefined) {
+    if (dir !== undefined && this.options.compareSecrets === true) {
       problems.push(
         ...missingCompareSecrets([...filters, ...overlays], {
           file: (secretName, secretKey) => path.join(dir, secretName, secretKey),
