@@ -443,6 +443,50 @@ describe('the shipped payloads through render (as serve --dry-run would answer)'
   });
 });
 
+describe('getting-started: a GitHub push through render', () => {
+  it('lands in the literal namespace, with the binding default kept in place', async () => {
+    const routes = await routesOf('getting-started');
+    const bodyFile = join(dirname(routes), 'push.json');
+    // What GitHub sends (trimmed): head_commit.id and repository.full_name are what the binding reads.
+    writeFileSync(
+      bodyFile,
+      JSON.stringify({ head_commit: { id: SHA }, repository: { full_name: 'octo/app' } }),
+    );
+    const argv = [
+      '--routes',
+      routes,
+      '--path',
+      '/getting-started-listener',
+      '--body',
+      bodyFile,
+      '-o',
+      'json',
+    ];
+    let out = '';
+    const code = await runRender(parseArgs(command('render'), argv, {}), {
+      stdout: (t) => (out += t),
+      stderr: (t) => expect(t).toBe(''),
+      env: {},
+      readStdin: async () => Buffer.alloc(0),
+    });
+    expect(code).toBe(0);
+    const answer = JSON.parse(out) as {
+      triggers: { outcome: string; objects?: { metadata: { namespace: string }; spec: unknown }[] }[];
+    };
+    const object = answer.triggers[0]!.objects![0]!;
+    expect(object.metadata.namespace).toBe('getting-started');
+    expect(object.spec).toMatchObject({
+      serviceAccountName: 'tekton-triggers-example-sa',
+      pipelineRef: { name: 'getting-started-pipeline' },
+      params: [
+        { name: 'git-revision', value: SHA },
+        { name: 'git-url', value: 'https://github.com/octo/app' },
+        { name: 'url', value: 'DOCKERREPO-REPLACEME' },
+      ],
+    });
+  });
+});
+
 describe('the shipped, signed payloads through serve --dry-run', () => {
   const running: RunningGateway[] = [];
   afterAll(async () => {
