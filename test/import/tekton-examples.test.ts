@@ -443,6 +443,44 @@ describe('the shipped payloads through render (as serve --dry-run would answer)'
   });
 });
 
+describe('create-configmap: the shipped payload through render', () => {
+  it('creates the ConfigMap Tekton creates, and a closed PR is filtered out', async () => {
+    const routes = await routesOf('v1beta1/create-configmap');
+    const { body } = request('v1beta1/create-configmap');
+    const answers: { triggers: { outcome: string; reason?: string; objects?: unknown[] }[] }[] = [];
+    for (const payload of [body, Buffer.from('{"action": "closed"}')]) {
+      const bodyFile = join(dirname(routes), 'body.json');
+      writeFileSync(bodyFile, payload);
+      const argv = [
+        '--routes',
+        routes,
+        '--path',
+        '/create-configmap-listener',
+        '--body',
+        bodyFile,
+        '-o',
+        'json',
+      ];
+      let out = '';
+      const code = await runRender(parseArgs(command('render'), argv, {}), {
+        stdout: (t) => (out += t),
+        stderr: (t) => expect(t).toBe(''),
+        env: {},
+        readStdin: async () => Buffer.alloc(0),
+      });
+      expect(code).toBe(0);
+      answers.push(JSON.parse(out) as (typeof answers)[number]);
+    }
+    expect(answers[0]!.triggers[0]!.outcome).toBe('rendered');
+    expect(answers[0]!.triggers[0]!.objects![0]).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      data: { field: 'Action is : opened' },
+    });
+    expect(answers[1]!.triggers[0]).toMatchObject({ outcome: 'skipped' });
+  });
+});
+
 describe('getting-started: a GitHub push through render', () => {
   it('lands in the literal namespace, with the binding default kept in place', async () => {
     const routes = await routesOf('getting-started');
