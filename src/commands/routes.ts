@@ -2,7 +2,7 @@
 // (what `tkn triggertemplate describe` told Tekton users).
 import type { ParsedArgs } from '../cli/args.js';
 import { loadConfigFile } from '../config/load.js';
-import type { Config } from '../model.js';
+import type { Config, JsonObject } from '../model.js';
 import type { CommandIO } from './io.js';
 
 export function runRoutes(args: ParsedArgs, io: CommandIO): number {
@@ -24,6 +24,9 @@ export function formatRoutes(config: Config): string {
     for (const t of route.triggers) {
       const ns = t.namespace ?? route.namespace ?? config.gateway.namespace;
       lines.push(`  trigger ${t.name} → template ${t.template.name} in namespace ${ns}`);
+      lines.push(
+        ...landingLines(t.template.resourcetemplates, ns, t.serviceAccountName ?? route.serviceAccountName),
+      );
       if (t.events && t.events !== route.events) lines.push(`    events: ${t.events.join(', ')}`);
       for (const f of t.filters) lines.push(`    filter: ${f.source}`);
       for (const o of t.overlays) lines.push(`    overlay ${o.key}: ${o.expression.source}`);
@@ -41,4 +44,28 @@ export function formatRoutes(config: Config): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Where each object of the template lands and as whom (contract §6): a literal `metadata.namespace` in the
+ * template wins over the trigger's, and an impersonated account lives in the namespace the object is created in.
+ */
+function landingLines(
+  objects: readonly JsonObject[],
+  triggerNamespace: string,
+  serviceAccountName: string | undefined,
+): string[] {
+  return objects.map((o) => {
+    const metadata =
+      o.metadata !== null && typeof o.metadata === 'object' && !Array.isArray(o.metadata) ? o.metadata : {};
+    const literal = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
+    const ns = literal ?? triggerNamespace;
+    const where =
+      literal !== undefined && literal !== triggerNamespace ? " (the template's metadata.namespace)" : '';
+    const as =
+      serviceAccountName === undefined
+        ? "the gateway's own service account"
+        : `system:serviceaccount:${ns}:${serviceAccountName}`;
+    return `    creates ${String(o.kind)} in namespace ${ns}${where} as ${as}`;
+  });
 }

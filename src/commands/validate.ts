@@ -8,7 +8,7 @@ export function runValidate(args: ParsedArgs, io: CommandIO): number {
   const secretsDir = args.values['secrets-dir'] as string | undefined;
   let failed = false;
   for (const file of args.positionals) {
-    const result = loadConfigFile(file, { secretsDir });
+    const result = loadConfigFile(file, { secretsDir, compareSecrets: true });
     if (result.ok) {
       io.stdout(`${file}: ok\n`);
     } else {

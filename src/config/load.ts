@@ -38,10 +38,18 @@ import { formatProblems, type Problem } from './problems.js';
 import { validateNode, validateValue, type PathSegment } from './schema-dsl.js';
 import { ROUTES_SCHEMA } from './schema.js';
 import { TEKTON_KINDS } from './tekton-kinds.js';
+import { unknownEventProblem } from './event-names.js';
+import { filtersReadingOverlays, missingCompareSecrets, type Expression } from './trigger-checks.js';
 
 export interface LoadOptions {
   /** When set, every secretRef file must exist under it (serve always sets it; validate only on request). */
   readonly secretsDir?: string | undefined;
+  /**
+   * `validate --secrets-dir`: also check the secret files that compareSecret calls name literally. `serve`
+   * leaves them to request time (a missing one fails its trigger), so a Secret unmounted later never
+   * blocks a reload of unrelated routes.
+   */
+  readonly compareSecrets?: boolean;
   /** Tests: 'positions' skips the fast path, to compare the two parses. */
   readonly parser?: 'auto' | 'positions';
 }
@@ -529,11 +537,22 @@ class Compiler {
     if (hasEvents && (provider === 'none' || (provider === 'generic' && spec.eventHeader === undefined))) {
       this.report([...at, 'events'], 'needs an event type header: set eventHeader (provider generic)');
     }
+    if (provider) {
+      (arr(spec.events) ?? []).forEach((e, k) => {
+        const problem = typeof e === 'string' ? unknownEventProblem(provider, e) : undefined;
+        if (problem) this.report([...at, 'events', k], problem);
+      });
+    }
     const signature = obj(spec.signature);
     const triggers: Trigger[] = [];
     const names = new Set<string>();
     (arr(spec.triggers) ?? []).forEach((t, j) => {
-      const trigger = this.trigger(obj(t) ?? {}, [...at, 'triggers', j], hasEvents ? events : undefined);
+      const trigger = this.trigger(
+        obj(t) ?? {},
+        [...at, 'triggers', j],
+        hasEvents ? events : undefined,
+        provider,
+      );
       if (!trigger) return;
       if (names.has(trigger.name))
         this.report(
@@ -595,13 +614,16 @@ class Compiler {
     spec: Obj,
     at: readonly PathSegment[],
     routeEvents: readonly string[] | undefined,
+    provider?: ProviderName,
   ): Trigger | undefined {
     const name = str(spec.name);
     let events: readonly string[] | undefined = routeEvents;
     if (spec.events !== undefined) {
       const own = (arr(spec.events) ?? []).filter((e): e is string => typeof e === 'string');
       own.forEach((e, k) => {
-        if (routeEvents && !routeEvents.includes(e)) {
+        const unknown = provider ? unknownEventProblem(provider, e) : undefined;
+        if (unknown) this.report([...at, 'events', k], unknown);
+        else if (routeEvents && !routeEvents.includes(e)) {
           this.report(
             [...at, 'events', k],
             `"${e}" is not in the route's events [${routeEvents.join(', ')}], so this trigger could never fire`,
@@ -629,6 +651,7 @@ class Compiler {
       const program = this.cel(expression, [...at, 'overlays', k, 'expression']);
       if (program) overlays.push({ key, expression: program });
     });
+    this.celReads(spec, at);
     const { bindings, named } = this.triggerBindings(arr(spec.bindings) ?? [], [...at, 'bindings']);
     let template: Template | undefined;
     if (typeof spec.template === 'string') {
@@ -724,6 +747,38 @@ class Compiler {
       }
     });
     return { bindings: out, named };
+  }
+
+  /** Checks that need what the trigger's expressions read (./trigger-checks.ts). */
+  private celReads(spec: Obj, at: readonly PathSegment[]): void {
+    const filters: Expression[] =
+      typeof spec.filter === 'string'
+        ? [{ source: spec.filter, at: [...at, 'filter'] }]
+        : (arr(spec.filter) ?? []).flatMap((f, k) =>
+            typeof f === 'string' ? [{ source: f, at: [...at, 'filter', k] }] : [],
+          );
+    const overlays = (arr(spec.overlays) ?? []).flatMap((o, k) => {
+      const key = str(obj(o)?.key);
+      const expression = str(obj(o)?.expression);
+      return key === undefined || expression === undefined
+        ? []
+        : [{ key, source: expression, at: [...at, 'overlays', k, 'expression'] }];
+    });
+    const problems = filtersReadingOverlays(filters, overlays);
+    const dir = this.options.secretsDir;
+    if (dir !== undefined && this.options.compareSecrets === true) {
+      problems.push(
+        ...missingCompareSecrets([...filters, ...overlays], {
+          file: (secretName, secretKey) => path.join(dir, secretName, secretKey),
+          exists: (file) => {
+            let exists = this.secretFiles.get(file);
+            if (exists === undefined) this.secretFiles.set(file, (exists = isFile(file)));
+            return exists;
+          },
+        }),
+      );
+    }
+    for (const p of problems) this.report(p.at, p.message, this.textStart(p.at));
   }
 
   private cel(source: string, at: readonly PathSegment[]): CelProgram | undefined {

@@ -14,6 +14,8 @@ export interface StringSchema extends Described {
   readonly pattern?: { readonly regex: RegExp; readonly message: string };
   readonly minLength?: number;
   readonly maxLength?: number;
+  /** Completions offered by editors (JSON Schema `examples`); not a restriction. */
+  readonly examples?: readonly string[];
 }
 export interface IntegerSchema extends Described {
   readonly type: 'integer';
@@ -256,7 +258,7 @@ function walk<N>(
 }
 
 /** The allowed key nearest to a typo, when it is near enough to be a likely intent. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
+export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -297,6 +299,7 @@ export function toJsonSchema(schema: Schema): JsonSchema {
         ...(schema.pattern ? { pattern: schema.pattern.regex.source } : {}),
         ...(schema.minLength !== undefined ? { minLength: schema.minLength } : {}),
         ...(schema.maxLength !== undefined ? { maxLength: schema.maxLength } : {}),
+        ...(schema.examples ? { examples: [...schema.examples] } : {}),
       };
     case 'integer':
       return {

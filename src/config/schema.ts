@@ -1,6 +1,7 @@
 // The shape of routes.yaml (contract §2), the single source for the loader's structural checks and for the
 // published routes.schema.json (`npm run schema` writes it; a test fails when it is stale).
 import { PROVIDERS } from '../model.js';
+import { ALL_EVENT_NAMES } from './event-names.js';
 import type { ArraySchema, EitherSchema, ObjectSchema, Schema, StringSchema } from './schema-dsl.js';
 
 const str = (description: string, extra: Partial<StringSchema> = {}): StringSchema => ({
@@ -40,6 +41,14 @@ const stringList = (description: string): ArraySchema => ({
   items: str('An entry'),
   minItems: 1,
   description,
+});
+
+/** Event names: each provider's known names are offered as completions; the loader checks them per provider. */
+const eventList = (description: string): ArraySchema => ({
+  ...stringList(description),
+  items: str('An event name as the provider sends it (e.g. push, Push Hook, repo:push)', {
+    examples: ALL_EVENT_NAMES,
+  }),
 });
 
 const secretRefObject: ObjectSchema = {
@@ -127,7 +136,7 @@ const trigger: ObjectSchema = {
           "must be a valid label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
       },
     }),
-    events: stringList("Provider event names this trigger accepts; narrows the route's events"),
+    events: eventList("Provider event names this trigger accepts; narrows the route's events"),
     filter: {
       type: 'either',
       description: 'CEL; a list means all must be true',
@@ -183,7 +192,7 @@ const route: ObjectSchema = {
       enum: ['auto', 'off'],
       description: 'auto: a redelivery of the same delivery creates nothing new (deterministic names)',
     },
-    events: stringList('Provider event names accepted by every trigger of the route'),
+    events: eventList('Provider event names accepted by every trigger of the route'),
     signature: {
       type: 'object',
       description: 'provider: generic only; HMAC of the raw body',

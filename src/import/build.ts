@@ -8,9 +8,16 @@
 // - a trigger whose chain checked no secret runs on a `provider: none` route, as unverified as before;
 // - TriggerBindings (and ClusterTriggerBindings) and TriggerTemplates become `bindings:`/`templates:` under
 //   their own names; objects of the same name with different content get `<namespace>/<name>`;
-// - the listener's serviceAccountName was its pod's identity and is dropped; a Trigger's is the account
-//   Tekton impersonated and becomes the trigger's serviceAccountName; Tekton created in the Trigger's
-//   namespace, which becomes the route's (or the trigger's) namespace.
+// - the listener's serviceAccountName (also when set only in its pod template) was the identity that created
+//   the runs of every trigger without its own account: it becomes the route's serviceAccountName, so the
+//   gateway impersonates it and each listener keeps its RBAC boundary; a Trigger's is the account Tekton
+//   impersonated and becomes the trigger's serviceAccountName; Tekton created in the Trigger's namespace,
+//   which becomes the route's (or the trigger's) namespace;
+// - Secrets are namespaced in Tekton and not in the secrets directory: same-named Secrets of different
+//   namespaces get distinct names in the output; compareSecret secrets (./compare-secret-report.ts), callers
+//   of the old listener Services (./callers.ts) and accounts impersonated in another namespace
+//   (./impersonation.ts) are reported; a template namespace bound to a literal is written as that literal
+//   (./template-namespace.ts).
 import type { JsonObject, JsonValue, ProviderName, SecretRef } from '../model.js';
 import { TEKTON_KINDS } from '../config/tekton-kinds.js';
 import type {
@@ -28,7 +35,11 @@ import {
   mapInterceptors,
   type MappedChain,
 } from './interceptors.js';
+import { reportCallers } from './callers.js';
+import { reportCompareSecrets } from './compare-secret-report.js';
+import { warnImpersonationNamespaces } from './impersonation.js';
 import { lookup, resolveListener, type ResolvedTrigger } from './resolve.js';
+import { substituteNamespaceParams } from './template-namespace.js';
 import {
   describeOrigin,
   type BindingObject,
@@ -89,12 +100,15 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
       const mapped = mapTrigger(r, i, lookups, findings);
       if (!mapped) return;
       const v = mapped.chain.verifier;
-      const key = v ? `${v.provider}|${v.secretRef.secretName}|${v.secretRef.secretKey}` : 'none';
-      const group = groups.get(key) ?? { chain: mapped.chain, triggers: [] };
+      // Tekton read the Secret in the trigger's namespace: a same-named Secret elsewhere is another secret.
+      const key = v
+        ? `${v.provider}|${r.namespace ?? ''}|${v.secretRef.secretName}|${v.secretRef.secretKey}`
+        : 'none';
+      const group = groups.get(key) ?? { chain: mapped.chain, triggers: [], secretNamespace: r.namespace };
       group.triggers.push(mapped.trigger);
       groups.set(key, group);
       if (v)
-        secrets.set(`${v.secretRef.secretName}/${v.secretRef.secretKey}`, {
+        secrets.set(`${r.namespace ?? ''}|${v.secretRef.secretName}/${v.secretRef.secretKey}`, {
           ...v.secretRef,
           namespace: r.namespace,
         });
@@ -113,12 +127,28 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
       findings.note(t.origin, 'no EventListener in the given files runs this Trigger, so it has no route');
     }
   }
+  const renamed = distinctSecretNames([...secrets.values()]);
+  doc.routes = doc.routes.map((route) => {
+    const out =
+      route.secretRef && renamed.get(`${route.secretNamespace ?? ''}|${route.secretRef.secretName}`);
+    return out === undefined ? route : { ...route, secretRef: { ...route.secretRef!, secretName: out } };
+  });
   for (const s of secrets.values()) {
-    findings.note(
-      `Secret ${s.namespace === undefined ? '' : `${s.namespace}/`}${s.secretName}`,
-      `the gateway reads key ${s.secretKey} from $SECRETS_DIR/${s.secretName}/${s.secretKey}`,
-      'mount the Secret into the gateway (the Helm chart mounts the Secrets that routes name)',
-    );
+    const out = renamed.get(`${s.namespace ?? ''}|${s.secretName}`);
+    const source = `Secret ${s.namespace === undefined ? '' : `${s.namespace}/`}${s.secretName}`;
+    if (out === undefined) {
+      findings.note(
+        source,
+        `the gateway reads key ${s.secretKey} from $SECRETS_DIR/${s.secretName}/${s.secretKey}`,
+        'mount the Secret into the gateway (the Helm chart mounts the Secrets that routes name)',
+      );
+    } else {
+      findings.warn(
+        source,
+        `another namespace has a Secret named ${s.secretName} too, and the secrets directory has no namespaces: this one is secretName ${out} in the output, read from $SECRETS_DIR/${out}/${s.secretKey}`,
+        `copy Secret ${s.namespace}/${s.secretName} into a Secret named ${out} in the gateway's namespace, key ${s.secretKey}, and mount it (the Helm chart mounts the Secrets that routes name)`,
+      );
+    }
   }
   if (doc.routes.length > 0) {
     findings.note(
@@ -128,6 +158,10 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
     );
   }
   doc.routes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  substituteNamespaceParams(doc, findings);
+  warnImpersonationNamespaces(doc, (route) => route.origin.namespace, findings);
+  reportCompareSecrets(doc, findings);
+  reportCallers(objects.others ?? [], objects.listeners, doc, findings);
   doc.kinds = kindsFor(doc, findings);
   return doc;
 }
@@ -136,6 +170,25 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
 interface CheckGroup {
   readonly chain: MappedChain;
   readonly triggers: DocTrigger[];
+  readonly secretNamespace: string | undefined;
+}
+
+/**
+ * `namespace|secretName` → the output name, for names used by Secrets of more than one namespace: each
+ * becomes `<namespace>-<name>`, so one team's secret never verifies another team's route.
+ */
+function distinctSecretNames(
+  secrets: readonly { secretName: string; namespace: string | undefined }[],
+): Map<string, string> {
+  const namespaces = new Map<string, Set<string>>();
+  for (const s of secrets)
+    namespaces.set(s.secretName, (namespaces.get(s.secretName) ?? new Set()).add(s.namespace ?? ''));
+  const out = new Map<string, string>();
+  for (const [name, set] of namespaces) {
+    if (set.size < 2) continue;
+    for (const ns of set) if (ns !== '') out.set(`${ns}|${name}`, `${ns}-${name}`.slice(0, 253));
+  }
+  return out;
 }
 
 /** A route per path the listener is reached at and per check group; the first group keeps the path. */
@@ -172,7 +225,10 @@ function listenerRoutes(
           'if the Git host signs its webhooks, set provider and secretRef on the route (docs/migrating.md)',
         );
       }
-      routes.push(makeRoute(path, provider, group.chain, listener, group.triggers, comment, findings));
+      routes.push({
+        ...makeRoute(path, provider, group.chain, listener, group.triggers, comment, findings),
+        secretNamespace: group.secretNamespace,
+      });
     });
   }
   return routes;
@@ -201,6 +257,7 @@ function makeRoute(
     provider,
     secretRef: chain.verifier?.secretRef,
     namespace: routeNamespace,
+    serviceAccountName: listener.serviceAccountName,
     events: same ? lists[0] : undefined,
     triggers: uniqueNames(
       triggers.map((t) => ({
@@ -372,8 +429,15 @@ function listenerNotes(listener: Listener, findings: Findings): void {
   if (listener.serviceAccountName !== undefined) {
     findings.note(
       el,
-      `serviceAccountName ${listener.serviceAccountName} was the listener pod's own identity; the gateway creates runs as its own service account`,
-      `grant the gateway's service account create on the run kinds in ${el.namespace ?? 'the target namespace'} (the Helm chart's RBAC)`,
+      `serviceAccountName ${listener.serviceAccountName}${listener.serviceAccountInPodTemplate ? ' (set in its pod template)' : ''} created the runs of every trigger without its own account; the route carries it as serviceAccountName, so the gateway impersonates system:serviceaccount:<namespace>:${listener.serviceAccountName} and keeps this listener's RBAC boundary`,
+      `keep that account's Role (create on the run kinds) where the runs land; the gateway needs only impersonate on it (the Helm chart grants it from routes.yaml)`,
+    );
+  }
+  if (listener.tlsSecret !== undefined) {
+    findings.warn(
+      el,
+      `served HTTPS itself (TLS_CERT/TLS_KEY from Secret ${listener.tlsSecret}, port 8443); the gateway serves plain HTTP on port 8080`,
+      `change in-cluster callers of https://el-${el.name}.${el.namespace ?? '<namespace>'}.svc.cluster.local:8443 to the gateway Service's http URL, or terminate TLS at the Ingress (helm ingress.tls) or a service mesh`,
     );
   }
   if (listener.hasResources) {
@@ -573,19 +637,41 @@ function assignKeys<T extends { readonly origin: Origin }>(
 /** `$(params.x)` is the pre-v0.10 spelling; Tekton v0.37 leaves it in the object as text, and so does the gateway. */
 function warnOldParams(spec: TemplateSpec, origin: Origin, findings: Findings, subject?: string): void {
   const names = new Set<string>();
-  const visit = (v: JsonValue): void => {
-    if (typeof v === 'string') for (const m of v.matchAll(OLD_PARAM)) names.add(m[1]!);
-    else if (Array.isArray(v)) v.forEach(visit);
-    else if (v !== null && typeof v === 'object') Object.values(v).forEach(visit);
+  // Inside an embedded taskSpec/pipelineSpec, `$(params.x)` of a param that spec declares is Tekton
+  // Pipelines' own syntax, resolved when the run executes: not the old Triggers spelling.
+  const visit = (v: JsonValue, scope: ReadonlySet<string>): void => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(OLD_PARAM)) if (!scope.has(m[1]!)) names.add(m[1]!);
+    } else if (Array.isArray(v)) v.forEach((x) => visit(x, scope));
+    else if (v !== null && typeof v === 'object') {
+      for (const [key, value] of Object.entries(v)) {
+        visit(value, key === 'taskSpec' || key === 'pipelineSpec' ? withDeclared(scope, value) : scope);
+      }
+    }
   };
-  spec.resourcetemplates.forEach(visit);
+  spec.resourcetemplates.forEach((rt) => visit(rt, new Set()));
   if (names.size === 0) return;
   const list = [...names];
+  const declared = new Set(spec.params.map((p) => p.name));
+  const fixable = list.filter((n) => declared.has(n));
   findings.warn(
     subject === undefined ? origin : { origin, subject },
     `uses ${list.map((n) => `$(params.${n})`).join(', ')}: Tekton v0.37 does not replace this old syntax and leaves it in the created object as text; the gateway keeps it as text too`,
-    `write ${list.map((n) => `$(tt.params.${n})`).join(', ')}`,
+    fixable.length > 0
+      ? `write ${fixable.map((n) => `$(tt.params.${n})`).join(', ')} to use the template param${fixable.length > 1 ? 's' : ''}`
+      : `declare ${list.join(', ')} in the template's params and write $(tt.params.NAME), or in the embedded taskSpec/pipelineSpec's params if Tekton Pipelines should resolve it`,
   );
+}
+
+/** The scope plus the param names a taskSpec/pipelineSpec declares. */
+function withDeclared(scope: ReadonlySet<string>, spec: JsonValue): Set<string> {
+  const out = new Set(scope);
+  const params = spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? spec.params : undefined;
+  if (Array.isArray(params))
+    for (const p of params)
+      if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.name === 'string')
+        out.add(p.name);
+  return out;
 }
 
 // --- gateway.kinds -------------------------------------------------------------------------------------
@@ -618,8 +704,8 @@ function kindsFor(doc: RoutesDocument, findings: Findings): DocKind[] | undefine
     extra.set(key, { apiVersion, kind, plural });
     findings.warn(
       origin,
-      `creates ${kind} (${apiVersion}); gateway.kinds lists it with the REST plural ${plural}, a guess`,
-      `check the plural with kubectl api-resources | grep ${kind}`,
+      `creates ${kind} (${apiVersion}); gateway.kinds lists it with the REST plural ${plural}, a guess, and the gateway (or the account it impersonates) needs create on ${plural} where it lands`,
+      `check the plural with kubectl api-resources | grep ${kind}; grant create on ${group === '' ? '' : `${group}/`}${plural} (Helm values rbac.extraRules: [{apiGroups: ["${group}"], resources: ["${plural}"], verbs: [create]}], or the impersonated account's Role)`,
     );
   }
   if (extra.size === 0) return undefined;

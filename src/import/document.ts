@@ -31,7 +31,11 @@ export interface DocRoute {
   readonly path: string;
   readonly provider: ProviderName;
   readonly secretRef: SecretRef | undefined;
+  /** The namespace Tekton read the secretRef's Secret from (the triggers'), for telling same names apart. */
+  readonly secretNamespace?: string | undefined;
   readonly namespace: string | undefined;
+  /** The listener's account: Tekton created the runs of triggers without their own account as it. */
+  readonly serviceAccountName?: string | undefined;
   readonly events: readonly string[] | undefined;
   readonly triggers: DocTrigger[];
   readonly comment: readonly string[];

@@ -42,6 +42,18 @@ const EVENT_HEADER: Record<GitHost, string> = {
 
 export const CHANGED_FILES_READ =
   'reads extensions.changed_files, which only the GitHub interceptor set (addChangedFiles); the gateway does not ask GitHub for changed files';
+/** The changed files of a push, from the payload: what the GitHub interceptor listed, for push events. */
+export const CHANGED_FILES_EXPRESSION =
+  "body.commits.map(c, c.added + c.modified + c.removed).flatten().join(',')";
+
+/**
+ * A filter or overlay that read `extensions.changed_files` cannot read an overlay instead: filters and
+ * overlays run before overlays are set (contract §5). The working rewrite computes the list in place.
+ */
+export function changedFilesRewrite(source: string): string {
+  return `for push events, compute the list in place: ${source.replaceAll('extensions.changed_files', `(${CHANGED_FILES_EXPRESSION})`)} (filters run before overlays, so an overlay would not be set yet); pull requests need the GitHub API`;
+}
+
 export const CHANGED_FILES_OVERLAY =
   "for push events, an overlay with key changed_files and expression body.commits.map(c, c.added + c.modified + c.removed).flatten().join(',') builds the list from the payload; pull requests need the GitHub API";
 
@@ -283,7 +295,7 @@ function celInterceptor(
   if (extensionsSoFar) {
     const reader = [...outFilters, ...outOverlays.map((o) => o.expression)].find(readsExtensions);
     if (reader !== undefined && changedFiles && reader.includes('changed_files')) {
-      return { ok: false, reason: `${label} ${CHANGED_FILES_READ}`, suggestion: CHANGED_FILES_OVERLAY };
+      return { ok: false, reason: `${label} ${CHANGED_FILES_READ}`, suggestion: changedFilesRewrite(reader) };
     }
     if (reader !== undefined) {
       return {

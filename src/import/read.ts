@@ -5,6 +5,7 @@
 import type { JsonObject } from '../model.js';
 import { LineCounter, parseAllDocuments, type Document } from '../yaml.js';
 import type { Findings } from './findings.js';
+import { originLocation } from './tekton.js';
 import { arr, obj, scalarText, str, stringMap, strings, type Obj } from './loose.js';
 import type {
   BindingEntry,
@@ -17,6 +18,7 @@ import type {
   Listener,
   ListenerEntry,
   Origin,
+  OtherObject,
   TektonObjects,
   TemplateObject,
   TemplateParamSpec,
@@ -50,6 +52,7 @@ export function readTektonFiles(files: readonly InputFile[], findings: Findings)
     bindings: [] as BindingObject[],
     templates: [] as TemplateObject[],
     ingressPaths: [] as IngressPath[],
+    others: [] as OtherObject[],
   };
   for (const file of files) {
     const lines = new LineCounter();
@@ -85,7 +88,42 @@ export function readTektonFiles(files: readonly InputFile[], findings: Findings)
       }
     }
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, objects: out };
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    objects: {
+      ...out,
+      listeners: lastDefinitions(out.listeners, (l) => l.origin, findings),
+      triggers: lastDefinitions(out.triggers, (t) => t.origin, findings),
+      bindings: lastDefinitions(out.bindings, (b) => b.origin, findings),
+      templates: lastDefinitions(out.templates, (t) => t.origin, findings),
+    },
+  };
+}
+
+/**
+ * One object per identity (kind, namespace, name), the last one given, as `kubectl apply` of the same files
+ * would leave it; each earlier definition is reported, since it would otherwise become a second route or
+ * trigger (`-2`) that the cluster never had. v1alpha1 and v1beta1 spellings of one object are one identity.
+ */
+function lastDefinitions<T>(list: readonly T[], originOf: (t: T) => Origin, findings: Findings): T[] {
+  const last = new Map<string, T>();
+  for (const t of list) {
+    const o = originOf(t);
+    last.set(`${o.kind}|${o.namespace ?? ''}|${o.name}`, t);
+  }
+  const keep = new Set(last.values());
+  for (const t of list) {
+    if (keep.has(t)) continue;
+    const o = originOf(t);
+    const winner = originOf(last.get(`${o.kind}|${o.namespace ?? ''}|${o.name}`)!);
+    findings.warn(
+      o,
+      `is defined again at ${originLocation(winner)}; as with kubectl apply, the later definition is the one imported and this one is ignored`,
+      'remove one of the two definitions (or give them different names if both are meant to exist)',
+    );
+  }
+  return list.filter((t) => keep.has(t));
 }
 
 /** The line of a node inside the object being read, for pointing at one trigger of a listener. */
@@ -96,7 +134,18 @@ function lineOf(doc: Document, lines: LineCounter, path: readonly (string | numb
   return node?.range ? lines.linePos(node.range[0]).line : undefined;
 }
 
+/** Strings in an object that mention an EventListener Service (`el-…`), for reporting its callers. */
+function listenerMentions(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (value.includes('el-')) out.push(value);
+  } else if (Array.isArray(value)) value.forEach((v) => listenerMentions(v, out));
+  else if (value !== null && typeof value === 'object')
+    Object.values(value).forEach((v) => listenerMentions(v, out));
+  return out;
+}
+
 interface Collected {
+  others: OtherObject[];
   listeners: Listener[];
   triggers: TriggerObject[];
   bindings: BindingObject[];
@@ -122,6 +171,13 @@ function readObject(
     kind === 'Ingress' &&
     (apiVersion.startsWith('networking.k8s.io/') || apiVersion === 'extensions/v1beta1');
   if (!isTriggers && !isIngress) {
+    const texts = listenerMentions(o);
+    if (texts.length > 0) {
+      out.others.push({
+        origin: { kind: kind || 'object', namespace: str(metadata.namespace), name: name ?? '?', file, line },
+        texts,
+      });
+    }
     findings.note(
       where,
       `skipped ${kind || 'an object'} (${apiVersion || 'no apiVersion'}): not a Triggers object`,
@@ -203,9 +259,13 @@ function readListener(
       selection: readSelection(selector.labelSelector, selector.namespaceSelector),
     });
   });
+  const podSpec = obj(obj(obj(obj(obj(spec.resources)?.kubernetesResource)?.spec)?.template)?.spec);
+  const podAccount = str(podSpec?.serviceAccountName);
   return {
     origin,
-    serviceAccountName: str(spec.serviceAccountName),
+    serviceAccountName: str(spec.serviceAccountName) ?? podAccount,
+    serviceAccountInPodTemplate: str(spec.serviceAccountName) === undefined && podAccount !== undefined,
+    tlsSecret: tlsSecret(podSpec),
     triggers,
     groups,
     selection: readSelection(spec.labelSelector, spec.namespaceSelector),
@@ -213,6 +273,18 @@ function readListener(
     hasResources: ['resources', 'podTemplate', 'replicas', 'serviceType'].some((k) => spec[k] !== undefined),
     payloadValidation: annotations['tekton.dev/payload-validation'] !== 'false',
   };
+}
+
+/** The Secret of TLS_CERT/TLS_KEY in the listener's container env: Tekton then served HTTPS on 8443. */
+function tlsSecret(podSpec: Obj | undefined): string | undefined {
+  for (const c of arr(podSpec?.containers) ?? []) {
+    for (const e of arr(obj(c)?.env) ?? []) {
+      const env = obj(e);
+      if (str(env?.name) !== 'TLS_CERT' && str(env?.name) !== 'TLS_KEY') continue;
+      return str(obj(obj(env?.valueFrom)?.secretKeyRef)?.name) ?? '(a literal value)';
+    }
+  }
+  return undefined;
 }
 
 function readSelection(labelSelector: unknown, namespaceSelector: unknown): TriggerSelection {

@@ -108,7 +108,12 @@ export interface TriggerGroup {
 
 export interface Listener {
   readonly origin: Origin;
+  /** `spec.serviceAccountName`, else the one in its pod template (`resources.kubernetesResource`). */
   readonly serviceAccountName: string | undefined;
+  /** True when the account was only in the pod template. */
+  readonly serviceAccountInPodTemplate?: boolean;
+  /** The Secret its TLS_CERT/TLS_KEY env came from, when the listener served HTTPS itself. */
+  readonly tlsSecret?: string | undefined;
   readonly triggers: readonly ListenerEntry[];
   readonly groups: readonly TriggerGroup[];
   readonly selection: TriggerSelection;
@@ -139,7 +144,16 @@ export interface IngressPath {
   readonly service: string;
 }
 
+/** An object import does not convert (CronJob, Deployment…), kept for finding callers of `el-<listener>`. */
+export interface OtherObject {
+  readonly origin: Origin;
+  /** Every string in the object that mentions `el-`. */
+  readonly texts: readonly string[];
+}
+
 export interface TektonObjects {
+  /** Objects that are not Triggers objects or Ingresses (absent when none were read). */
+  readonly others?: readonly OtherObject[];
   readonly listeners: readonly Listener[];
   readonly triggers: readonly TriggerObject[];
   readonly bindings: readonly BindingObject[];

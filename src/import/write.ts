@@ -89,6 +89,7 @@ function routeNode(y: YamlDocument, route: DocRoute, add: Add): YAMLMap {
     );
   }
   if (route.namespace !== undefined) add(map, 'namespace', route.namespace);
+  if (route.serviceAccountName !== undefined) add(map, 'serviceAccountName', route.serviceAccountName);
   if (route.events !== undefined) add(map, 'events', [...route.events], { flow: true });
   const triggers = y.createNode([]) as YAMLSeq;
   route.triggers.forEach((t, i) => {

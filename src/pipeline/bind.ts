@@ -1,6 +1,7 @@
 // Bindings → params (contract §5; tektoncd/triggers pkg/template/event.go). Template defaults go in first,
-// binding values override them; a reference that finds nothing falls back to the param's default, else the
-// trigger fails naming the param and the path.
+// binding values override them; a reference that finds nothing is replaced by the param's default in place,
+// keeping the text around it (Tekton's applyEventValuesToParams), else the trigger fails naming the param
+// and the path.
 import type { Binding, BindingExpression, JsonValue, PathRef, Template, TraceEvent } from '../model.js';
 import { PathNotFoundError, evaluatePath } from './jsonpath.js';
 import { ValueTooLargeError, stableStringify, stableStringifyWithin } from './stable-json.js';
@@ -41,21 +42,20 @@ export function resolveParams(
     if (!declared.has(binding.name)) continue;
     let value: EvaluateResult;
     try {
-      value = evaluateBinding(binding.value, event);
+      value = evaluateBinding(binding.value, event, declared.get(binding.name)?.default);
     } catch (e) {
       if (!(e instanceof ValueTooLargeError)) throw e;
       return { ok: false, kind: 'binding', reason: `param "${binding.name}": ${e.message}` };
     }
-    if (value.ok) {
-      params.set(binding.name, value.text);
-      from.set(binding.name, 'binding');
-    } else if (declared.get(binding.name)?.default === undefined) {
+    if (!value.ok) {
       return {
         ok: false,
         kind: 'binding',
         reason: `param "${binding.name}": $(${value.ref.source}): ${value.message}, and the template gives no default`,
       };
     }
+    params.set(binding.name, value.text);
+    from.set(binding.name, value.defaulted ? 'default' : 'binding');
   }
   for (const p of template.params) {
     const value = params.get(p.name);
@@ -78,13 +78,25 @@ export function resolveParams(
 }
 
 type EvaluateResult =
-  | { readonly ok: true; readonly text: string }
+  /** `defaulted`: at least one `$(…)` found nothing and the fallback took its place. */
+  | { readonly ok: true; readonly text: string; readonly defaulted: boolean }
   | { readonly ok: false; readonly ref: PathRef; readonly message: string };
 
-/** Evaluates a compiled binding value: literal text is kept, each `$(…)` is replaced by its result. */
-export function evaluateBinding(expression: BindingExpression, event: BindingEvent): EvaluateResult {
+/**
+ * Evaluates a compiled binding value: literal text is kept, each `$(…)` is replaced by its result. A `$(…)`
+ * that finds nothing is replaced by `fallback` (the param's default) when there is one, so
+ * `https://github.com/$(body.repository.full_name)` with default `tektoncd/triggers` and body `{}` gives
+ * `https://github.com/tektoncd/triggers`, as Tekton's applyEventValuesToParams does. A result larger than
+ * `event.maxValueBytes` throws ValueTooLargeError.
+ */
+export function evaluateBinding(
+  expression: BindingExpression,
+  event: BindingEvent,
+  fallback?: string,
+): EvaluateResult {
   const limit = event.maxValueBytes ?? Infinity;
   let text = '';
+  let defaulted = false;
   for (const part of expression.parts) {
     if (typeof part === 'string') {
       text += part;
@@ -93,14 +105,16 @@ export function evaluateBinding(expression: BindingExpression, event: BindingEve
     try {
       text += resolveRef(part, event, limit);
     } catch (e) {
-      if (e instanceof PathNotFoundError) return { ok: false, ref: part, message: e.message };
-      throw e;
+      if (!(e instanceof PathNotFoundError)) throw e;
+      if (fallback === undefined) return { ok: false, ref: part, message: e.message };
+      text += fallback;
+      defaulted = true;
     }
     if (text.length > limit) throw new ValueTooLargeError(limit);
   }
   // Characters first (cheap); bytes only when the text could be over in UTF-8.
   if (text.length * 3 > limit && Buffer.byteLength(text) > limit) throw new ValueTooLargeError(limit);
-  return { ok: true, text };
+  return { ok: true, text, defaulted };
 }
 
 function resolveRef(ref: PathRef, event: BindingEvent, limit: number): string {

@@ -1105,3 +1105,16 @@ export function compileCel(source: string): CelCompileResult {
     return { ok: false, error: `cannot compile the expression: ${messageOf(err)}` };
   }
 }
+
+/**
+ * The parsed, macro-expanded tree of an expression, for static checks that read what an expression uses
+ * (./cel-reads.ts); undefined when it does not parse (compileCel reports why).
+ */
+export function celSyntaxTree(source: string): CelNode | undefined {
+  if (source.length > MAX_SOURCE_CHARS) return undefined;
+  try {
+    return expandMacros(fromLibrary(parse(source).expr));
+  } catch {
+    return undefined;
+  }
+}

@@ -419,7 +419,9 @@ describe('templates and bindings', () => {
       name: 'old',
       value: '$(params.revision)',
     });
-    expect(warnings(r).map((w) => w.suggestion)).toContain('write $(tt.params.revision)');
+    expect(warnings(r).map((w) => w.suggestion)).toContain(
+      'write $(tt.params.revision) to use the template param',
+    );
     expect(r.complete).toBe(true);
     const [t] = await render(r.config, '/hooks', {}, { after: 'abc' });
     if (t?.outcome !== 'rendered') throw new Error(JSON.stringify(t));
@@ -572,7 +574,7 @@ spec:
     expect(a.doc.routes[0]).toMatchObject({ provider: 'github', events: ['push'] });
   });
 
-  it('a Trigger from another namespace keeps its namespace; its serviceAccountName becomes the trigger’s', () => {
+  it('a Trigger keeps its namespace; its serviceAccountName becomes the trigger’s, the listener’s the route’s', () => {
     const r = run(
       listener('hooks', '    - triggerRef: deploy', '  serviceAccountName: el-sa\n'),
       `
@@ -587,16 +589,22 @@ spec:
     );
     expect(r.doc.routes[0]).toMatchObject({
       namespace: 'ci',
+      serviceAccountName: 'el-sa',
       triggers: [{ name: 'deploy', serviceAccountName: 'deployer' }],
     });
     expect(r.doc.routes[0].triggers[0].namespace).toBeUndefined();
-    // The listener's own account was its pod's identity: dropped with a note.
+    // The listener's account created the runs of triggers without their own (issue #14): the route
+    // impersonates it, and the report says so.
     expect(
       r.findings.some(
-        (f) => f.level === 'note' && /el-sa was the listener pod's own identity/.test(f.message),
+        (f) =>
+          f.level === 'note' &&
+          /el-sa created the runs of every trigger without its own account; the route carries it/.test(
+            f.message,
+          ),
       ),
     ).toBe(true);
-    expect(r.yaml).not.toContain('el-sa');
+    expect(r.yaml).toContain('    serviceAccountName: el-sa\n');
   });
 
   it('labelSelector picks the labelled Triggers among the given files, with a warning that it was resolved once', () => {
