@@ -189,6 +189,13 @@ export interface Route {
   readonly eventHeader: string | undefined;
   readonly deliveryHeader: string | undefined;
   readonly triggers: readonly Trigger[];
+  /** `tracing:` (contract §15, §12.0 item 16); absent means the defaults (trustParent false). */
+  readonly tracing?: RouteTracing;
+}
+
+export interface RouteTracing {
+  /** A verified delivery's incoming `traceparent` becomes its span's parent; otherwise it is only a link. */
+  readonly trustParent: boolean;
 }
 
 export interface GatewaySettings {
@@ -228,6 +235,8 @@ export interface CreateRequest {
   readonly dryRun: boolean;
   /** Epoch milliseconds by which the call (including retries) must have finished. */
   readonly deadline: number;
+  /** W3C `traceparent` header for the request, when tracing is on (contract §15). */
+  readonly traceparent?: string;
 }
 
 /**
@@ -353,4 +362,33 @@ export interface PipelineIO {
   /** Epoch milliseconds by which the answer must be sent. */
   readonly deadline: number;
   readonly trace: ((event: TraceEvent) => void) | undefined;
+  /** Spans of this delivery (contract §15); absent when tracing is off, so the pipeline pays nothing. */
+  readonly tracer?: DeliveryTracer;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tracing, as the pipeline sees it (the OpenTelemetry SDK stays behind src/tracing/otel.ts)
+
+/** The spans of one delivery. The edge opens it; the pipeline marks verification and each trigger. */
+export interface DeliveryTracer {
+  /**
+   * Verification starts; call the returned function with its verdict. Only after `true` may a trusted
+   * incoming `traceparent` become the delivery's parent (contract §12.0 item 16).
+   */
+  verifying(): (verified: boolean) => void;
+  /** One trigger's span: its filters, bindings, render and Kubernetes requests. */
+  trigger(name: string): TriggerTracer;
+}
+
+export interface TriggerTracer {
+  /** `traceparent` naming this span when it is sampled (for the runs' span-context annotation), else undefined. */
+  readonly traceparent: string | undefined;
+  /** A span around one Kubernetes request; its `traceparent` goes into the request's header. */
+  request(target: { readonly kind: string; readonly namespace: string }): KubeRequestTracer;
+  end(outcome: TriggerOutcome): void;
+}
+
+export interface KubeRequestTracer {
+  readonly traceparent: string | undefined;
+  end(result: CreateResult): void;
 }

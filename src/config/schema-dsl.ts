@@ -25,6 +25,9 @@ export interface ObjectSchema extends Described {
   readonly properties: Readonly<Record<string, Schema>>;
   readonly required?: readonly string[];
 }
+export interface BooleanSchema extends Described {
+  readonly type: 'boolean';
+}
 /** A mapping with user-chosen keys (reusable bindings and templates). */
 export interface MapSchema extends Described {
   readonly type: 'map';
@@ -51,7 +54,14 @@ export interface JsonObjectSchema extends Described {
 }
 
 export type Schema =
-  StringSchema | IntegerSchema | ObjectSchema | MapSchema | ArraySchema | EitherSchema | JsonObjectSchema;
+  | StringSchema
+  | IntegerSchema
+  | ObjectSchema
+  | MapSchema
+  | ArraySchema
+  | EitherSchema
+  | JsonObjectSchema
+  | BooleanSchema;
 
 export type PathSegment = string | number;
 
@@ -178,6 +188,13 @@ function walk<N>(
       }
       return;
     }
+    case 'boolean':
+      if (kind !== 'scalar' || typeof view.value(node) !== 'boolean') {
+        fail(
+          `must be true or false${kind === 'scalar' ? ` (found ${JSON.stringify(view.value(node))})` : `, not ${NOUN[kind]}`}`,
+        );
+      }
+      return;
     case 'json-object':
       if (kind !== 'map') fail(`must be a mapping (a Kubernetes object), not ${NOUN[kind]}`);
       return;
@@ -307,6 +324,8 @@ export function toJsonSchema(schema: Schema): JsonSchema {
       };
     case 'json-object':
       return { type: 'object', ...description };
+    case 'boolean':
+      return { type: 'boolean', ...description };
     case 'array':
       return {
         type: 'array',
