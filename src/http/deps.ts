@@ -1,6 +1,7 @@
 // What the HTTP edge is handed by `serve`: the config snapshot, readiness, the pipeline's I/O, and the hooks
 // that logs and metrics hang on. Shared by the webhook handler (./webhook.ts) and the admin app (./admin.ts).
 import type { Config, CreateFn, Delivery, Route, SecretLookup, TraceEvent, WebhookResult } from '../model.js';
+import type { DeliveryTracer, HeaderMap } from '../model.js';
 import type { InFlightLimiter } from './limits.js';
 import type { HttpAnswer } from './respond.js';
 
@@ -56,4 +57,17 @@ export interface GatewayDeps {
   /** In-flight cap and per-route fairness; none: unlimited. */
   readonly limiter?: InFlightLimiter;
   readonly admin?: AdminHooks;
+  /** OpenTelemetry spans (contract §15); absent when tracing is off. */
+  readonly tracing?: WebhookTracing;
+}
+
+/** Tracing as the edge sees it; src/tracing/otel.ts implements it, loaded only when tracing is on. */
+export interface WebhookTracing {
+  /** Opens the spans of one delivery to a matched route; `startedAt` is when it arrived (epoch ms). */
+  delivery(route: Route, headers: HeaderMap, startedAt: number): DeliverySpan;
+}
+
+export interface DeliverySpan extends DeliveryTracer {
+  /** Ends the delivery's span with what became of it; 'aborted' when the client left before its body. */
+  end(result: ObservedResult | 'aborted', status: number | undefined): void;
 }

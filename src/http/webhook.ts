@@ -11,7 +11,7 @@ import type { CreateFn, Delivery, PipelineIO, Route, TraceEvent, WebhookResult }
 import { handleWebhook } from '../pipeline/handle.js';
 import { checkRoute } from '../pipeline/match.js';
 import { deliveryId } from '../pipeline/provider.js';
-import type { GatewayDeps, ObservedResult } from './deps.js';
+import type { DeliverySpan, GatewayDeps, ObservedResult } from './deps.js';
 import { healthAnswer } from './health.js';
 import { BUSY_RETRY_AFTER_SECONDS } from './limits.js';
 import { answer, type HttpAnswer } from './respond.js';
@@ -66,8 +66,11 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
   }
   const headers = req.headersDistinct as Delivery['headers'];
   const trace: TraceEvent[] = [];
+  // Opened once a route matched: a request that matches none has no route path to name a span by.
+  let span: DeliverySpan | undefined = undefined;
   const reply = (result: ObservedResult, a: HttpAnswer, delivery: Delivery | undefined) => {
     sendJson(res, a.status, a.status === 413 ? { ...a.headers, Connection: 'close' } : a.headers, a.body);
+    span?.end(result, a.status);
     deps.observe?.({ result, answer: a, delivery, seconds: (now() - started) / 1000, trace });
   };
   const finish = (result: WebhookResult, delivery: Delivery | undefined) =>
@@ -81,6 +84,7 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
   const matched = checkRoute(config.routes, method, path);
   if (!matched.ok) return rejectEarly(matched.route, matched.rejection);
   const route = matched.route;
+  span = deps.tracing?.delivery(route, headers, started);
 
   const deadline = started + config.gateway.requestTimeoutMs;
   const release = deps.limiter ? await deps.limiter.acquire(route.path, deadline - now()) : () => {};
@@ -103,6 +107,7 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
     const limit = config.gateway.maxBodyBytes;
     const body = await readBody(req, headers['content-length']?.[0], limit);
     if (body === 'aborted') {
+      span?.end('aborted', undefined);
       deps.onAborted?.(route);
       res.destroy();
       return;
@@ -128,6 +133,7 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
       // Always recorded: debug logs show it, and info logs redact the param values it holds from cluster
       // messages (src/webhook-log.ts).
       trace: (e) => trace.push(e),
+      ...(span && { tracer: span }),
     };
     let result: WebhookResult;
     try {

@@ -207,6 +207,8 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
         if (agent) context.setAgent(agent);
         context.setSignal(signal);
         if (request.impersonate) context.setHeaderParam('Impersonate-User', request.impersonate);
+        // The API server continues the trace when its APIServerTracing is on (contract §15).
+        if (request.traceparent) context.setHeaderParam('traceparent', request.traceparent);
         return new Observable(Promise.resolve(context));
       },
       post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
