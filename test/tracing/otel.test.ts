@@ -65,12 +65,24 @@ describe('startTracing', () => {
     expect(got!.status.code).toBe(0);
   });
 
+  it('cuts a sender-chosen value (the delivery id) to 256 characters', async () => {
+    const delivery = tracing.delivery(route, {}, Date.now());
+    const eventId = `long-${'x'.repeat(1000)}`;
+    delivery.end({ kind: 'rejected', route, eventId, rejection: { kind: 'body', message: 'not JSON' } }, 400);
+    const [got] = (
+      await receiver.waitFor((all) => all.some((s) => s.attributes['tekton_gateway.outcome'] === 'body'))
+    ).filter((s) => s.attributes['tekton_gateway.outcome'] === 'body');
+    expect(got!.attributes['tekton_gateway.event_id']).toBe(eventId.slice(0, 256));
+    expect(got!.attributes['http.response.status_code']).toBe(400);
+    expect(got!.status.code).toBe(0);
+  });
+
   it('a delivery whose client left ends as aborted, an error, with no status code', async () => {
     const delivery = tracing.delivery(route, {}, Date.now());
     delivery.end('aborted', undefined);
     const [got] = (
       await receiver.waitFor((all) => all.some((s) => s.attributes['tekton_gateway.outcome'] === 'aborted'))
-    ).filter((s) => s.name === 'webhook /hook');
+    ).filter((s) => s.attributes['tekton_gateway.outcome'] === 'aborted');
     expect(got!.attributes['http.response.status_code']).toBeUndefined();
     expect(got!.status).toEqual({ code: 2, message: 'aborted' });
   });
