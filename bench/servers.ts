@@ -30,6 +30,8 @@ export async function startGateway(
     readonly logLevel?: string;
     /** Directory for node --cpu-prof profiles (written when the gateway stops). */
     readonly cpuProfDir?: string | undefined;
+    /** More environment, e.g. the OTEL_* variables of the tracing bench. */
+    readonly env?: NodeJS.ProcessEnv;
   },
 ): Promise<RunningServer> {
   const port = await freePort();
@@ -53,7 +55,7 @@ export async function startGateway(
     '0',
   ];
   const [command, argv] = pinned(tools, 0, process.execPath, args);
-  const env = baseEnv(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {});
+  const env = baseEnv({ ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}), ...options.env });
   const server = start(options.name, command, argv, { env });
   const url = `http://127.0.0.1:${port}`;
   const startupMs = await waitUntilServing(server, `${url}/healthz`);

@@ -191,6 +191,13 @@ export interface Route {
   readonly eventHeader: string | undefined;
   readonly deliveryHeader: string | undefined;
   readonly triggers: readonly Trigger[];
+  /** `tracing:` (contract §15, §12.0 item 16); absent means the defaults (trustParent false). */
+  readonly tracing?: RouteTracing;
+}
+
+export interface RouteTracing {
+  /** A verified delivery's incoming `traceparent` becomes its span's parent; otherwise it is only a link. */
+  readonly trustParent: boolean;
 }
 
 export interface GatewaySettings {
@@ -249,6 +256,8 @@ export interface CreateRequest {
   readonly dryRun: boolean;
   /** Epoch milliseconds by which the call (including retries) must have finished. */
   readonly deadline: number;
+  /** W3C `traceparent` header for the request, when tracing is on (contract §15). */
+  readonly traceparent?: string;
 }
 
 /**
@@ -396,6 +405,8 @@ export interface PipelineIO {
    * delivery's dedupe key, so names and $(uid) come out as on arrival.
    */
   readonly replay?: { readonly eventId: string; readonly dedupeKey: string | undefined };
+  /** Spans of this delivery (contract §15); absent when tracing is off, so the pipeline pays nothing. */
+  readonly tracer?: DeliveryTracer;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -429,4 +440,31 @@ export interface BackgroundFinal {
   /** For gave_up and abandoned: what stood in the way. */
   readonly reason: string | undefined;
   readonly attempts: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tracing, as the pipeline sees it (the OpenTelemetry SDK stays behind src/tracing/otel.ts)
+
+/** The spans of one delivery. The edge opens it; the pipeline marks verification and each trigger. */
+export interface DeliveryTracer {
+  /**
+   * Verification starts; call the returned function with its verdict. Only after `true` may a trusted
+   * incoming `traceparent` become the delivery's parent (contract §12.0 item 16).
+   */
+  verifying(): (verified: boolean) => void;
+  /** One trigger's span: its filters, bindings, render and Kubernetes requests. */
+  trigger(name: string): TriggerTracer;
+}
+
+export interface TriggerTracer {
+  /** `traceparent` naming this span when it is sampled (for the runs' span-context annotation), else undefined. */
+  readonly traceparent: string | undefined;
+  /** A span around one Kubernetes request; its `traceparent` goes into the request's header. */
+  request(target: { readonly kind: string; readonly namespace: string }): KubeRequestTracer;
+  end(outcome: TriggerOutcome): void;
+}
+
+export interface KubeRequestTracer {
+  readonly traceparent: string | undefined;
+  end(result: CreateResult): void;
 }

@@ -18,6 +18,8 @@ import type { BackgroundJob, Config, CreateFn } from '../model.js';
 import { ConfigWatcher } from '../reload.js';
 import { SecretStore } from '../secrets.js';
 import { logWebhook } from '../webhook-log.js';
+import type { Tracing } from '../tracing/otel.js';
+import { tracingSettings } from '../tracing/settings.js';
 import type { CommandIO } from './io.js';
 
 export interface ServeHandle {
@@ -76,6 +78,12 @@ export async function startServe(
   const metrics = new GatewayMetrics();
   metrics.configLoaded(config.sha256);
 
+  // Contract §15: the SDK is imported only when the OTEL_* variables turn tracing on.
+  const traced = tracingSettings(io.env);
+  if (!traced.ok) {
+    io.stderr(`${traced.message}\n`);
+    return 1;
+  }
   let create: (CreateFn & { close(): void }) | undefined;
   if (!dryRun) {
     // Loaded only when a cluster is used: @kubernetes/client-node alone adds about 73 MiB of RSS and half a
@@ -101,6 +109,25 @@ export async function startServe(
   const budget = new ByteBudget(config.gateway.maxBytesInFlight);
   const retrier = create ? startBackground(create, config, log, metrics, budget) : undefined;
   const background = retrier?.background;
+  let tracing: Tracing | undefined;
+  if (traced.settings.enabled) {
+    const settings = traced.settings;
+    const { startTracing } = await import('../tracing/otel.js');
+    tracing = await startTracing(settings, {
+      onError: (error, suppressed) => log.warn('trace export failed', { error, suppressedSince: suppressed }),
+    });
+    const url = new URL(settings.url);
+    log.info('tracing', {
+      // Without user-info or query: either may hold a credential.
+      endpoint: `${url.origin}${url.pathname}`,
+      protocol: settings.protocol,
+      serviceName: settings.serviceName,
+      sampler: settings.sampler.kind,
+      scheduleDelayMs: settings.batch.scheduledDelayMillis,
+    });
+  } else {
+    log.debug('tracing off', { reason: traced.settings.reason });
+  }
 
   const secrets = new SecretStore(secretsDir, {
     onChange: (c) => log.info('secret file changed', { file: c.file, present: c.present }),
@@ -160,6 +187,7 @@ export async function startServe(
     onError: (e) => log.error('unexpected error', { error: e instanceof Error ? e.stack : String(e) }),
     onAborted: (route) =>
       log.debug('the client closed the connection before sending the whole body', { route: route.path }),
+    ...(tracing && { tracing }),
     admin: {
       metrics: () => metrics.exposition(),
       logLevel: () => log.level,
@@ -241,7 +269,9 @@ export async function startServe(
     secrets.close();
     create?.close();
     log.info('stopped', { exitCode: code, shutdownMs: shutdownStarted ? Date.now() - shutdownStarted : 0 });
-    resolveDone(code);
+    // Queued spans go out before the process exits, within a bound a dead collector cannot stretch.
+    if (tracing) void tracing.shutdown(TRACING_FLUSH_MS).then(() => resolveDone(code));
+    else resolveDone(code);
   };
 
   // Contract §8 and Kubernetes' pod termination sequence: readiness off at once; keep serving for the drain
@@ -316,6 +346,9 @@ export async function startServe(
     load: () => ({ inFlight: limiter.inFlight, waiting: limiter.waiting }),
   };
 }
+
+/** How long stopping waits for the last spans to be exported. */
+const TRACING_FLUSH_MS = 2000;
 
 function limitSettings(args: ParsedArgs, maxWaitMs: number): LimitSettings {
   const max = intFlag(args, 'max-in-flight');

@@ -27,6 +27,7 @@ import type {
   Overlay,
   ProviderName,
   Route,
+  RouteTracing,
   SecretRef,
   Template,
   TemplateParam,
@@ -582,7 +583,26 @@ class Compiler {
       eventHeader: str(spec.eventHeader),
       deliveryHeader: str(spec.deliveryHeader),
       triggers,
+      ...this.routeTracing(spec.tracing, provider, [...at, 'tracing']),
     };
+  }
+
+  /** `tracing:`; trusting a sender's trace needs a signature to trust it by (contract §12.0 item 16). */
+  private routeTracing(
+    spec: unknown,
+    provider: ProviderName,
+    at: readonly PathSegment[],
+  ): { tracing?: RouteTracing } {
+    const tracing = obj(spec);
+    if (!tracing) return {};
+    const trustParent = tracing.trustParent === true;
+    if (trustParent && provider === 'none') {
+      this.report(
+        [...at, 'trustParent'],
+        'provider none verifies nothing, so its traceparent cannot be trusted; remove trustParent or name the provider',
+      );
+    }
+    return { tracing: { trustParent } };
   }
 
   private secretRefs(spec: unknown, at: readonly PathSegment[]): SecretRef[] {

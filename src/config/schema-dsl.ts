@@ -27,6 +27,9 @@ export interface ObjectSchema extends Described {
   readonly properties: Readonly<Record<string, Schema>>;
   readonly required?: readonly string[];
 }
+export interface BooleanSchema extends Described {
+  readonly type: 'boolean';
+}
 /** A mapping with user-chosen keys (reusable bindings and templates). */
 export interface MapSchema extends Described {
   readonly type: 'map';
@@ -53,7 +56,14 @@ export interface JsonObjectSchema extends Described {
 }
 
 export type Schema =
-  StringSchema | IntegerSchema | ObjectSchema | MapSchema | ArraySchema | EitherSchema | JsonObjectSchema;
+  | StringSchema
+  | IntegerSchema
+  | ObjectSchema
+  | MapSchema
+  | ArraySchema
+  | EitherSchema
+  | JsonObjectSchema
+  | BooleanSchema;
 
 export type PathSegment = string | number;
 
@@ -180,6 +190,13 @@ function walk<N>(
       }
       return;
     }
+    case 'boolean':
+      if (kind !== 'scalar' || typeof view.value(node) !== 'boolean') {
+        fail(
+          `must be true or false${kind === 'scalar' ? ` (found ${JSON.stringify(view.value(node))})` : `, not ${NOUN[kind]}`}`,
+        );
+      }
+      return;
     case 'json-object':
       if (kind !== 'map') fail(`must be a mapping (a Kubernetes object), not ${NOUN[kind]}`);
       return;
@@ -310,6 +327,8 @@ export function toJsonSchema(schema: Schema): JsonSchema {
       };
     case 'json-object':
       return { type: 'object', ...description };
+    case 'boolean':
+      return { type: 'boolean', ...description };
     case 'array':
       return {
         type: 'array',

@@ -209,6 +209,17 @@ const route: ObjectSchema = {
       pattern: HEADER_NAME,
     }),
     triggers: { type: 'array', items: trigger, minItems: 1 },
+    tracing: {
+      type: 'object',
+      description: 'OpenTelemetry (when the gateway exports traces): how this route treats the sender',
+      properties: {
+        trustParent: {
+          type: 'boolean',
+          description:
+            "true: a verified delivery's traceparent becomes the parent of its span (default: only a link)",
+        },
+      },
+    },
   },
   required: ['path', 'provider', 'triggers'],
 };

@@ -4,8 +4,9 @@ import type {
   Config,
   CreateFn,
   Delivery,
-  PipelineIO,
+  DeliveryTracer,
   HeaderMap,
+  PipelineIO,
   Route,
   SecretLookup,
   TraceEvent,
@@ -104,4 +105,17 @@ export interface GatewayDeps {
   readonly adminToken?: AdminTokenCheck;
   /** v2 background completion after a 503 (src/background-retries.ts); absent: none. */
   readonly retryInBackground?: PipelineIO['retryInBackground'];
+  /** OpenTelemetry spans; absent when tracing is off. */
+  readonly tracing?: WebhookTracing;
+}
+
+/** Tracing as the edge sees it; src/tracing/otel.ts implements it, loaded only when tracing is on. */
+export interface WebhookTracing {
+  /** Opens the spans of one delivery to a matched route; `startedAt` is when it arrived (epoch ms). */
+  delivery(route: Route, headers: HeaderMap, startedAt: number): DeliverySpan;
+}
+
+export interface DeliverySpan extends DeliveryTracer {
+  /** Ends the delivery's span with what became of it; 'aborted' when the client left before its body. */
+  end(result: ObservedResult | 'aborted', status: number | undefined): void;
 }

@@ -11,7 +11,7 @@ import type { CreateFn, Delivery, PipelineIO, Route, TraceEvent, WebhookResult }
 import { handleWebhook } from '../pipeline/handle.js';
 import { checkRoute } from '../pipeline/match.js';
 import { deliveryId } from '../pipeline/provider.js';
-import type { GatewayDeps, ObservedResult } from './deps.js';
+import type { DeliverySpan, GatewayDeps, ObservedResult } from './deps.js';
 import { healthAnswer } from './health.js';
 import { BUSY_RETRY_AFTER_SECONDS } from './limits.js';
 import { readBody } from './read-body.js';
@@ -67,11 +67,14 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
   }
   const headers = req.headersDistinct as Delivery['headers'];
   const trace: TraceEvent[] = [];
+  // Opened once a route matched: a request that matches none has no route path to name a span by.
+  let span: DeliverySpan | undefined = undefined;
   const reply = (result: ObservedResult, a: HttpAnswer, delivery: Delivery | undefined) => {
     // A refused body is left unread: the connection cannot carry another request.
     const close =
       a.status === 413 || a.status === 408 || (result.kind === 'overloaded' && result.reason === 'memory');
     sendJson(res, a.status, close ? { ...a.headers, Connection: 'close' } : a.headers, a.body);
+    span?.end(result, a.status);
     deps.observe?.({
       result,
       answer: a,
@@ -92,6 +95,7 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
   const matched = checkRoute(config.routes, method, path);
   if (!matched.ok) return rejectEarly(matched.route, matched.rejection);
   const route = matched.route;
+  span = deps.tracing?.delivery(route, headers, started);
 
   const deadline = started + config.gateway.requestTimeoutMs;
   const limits = config.gateway;
@@ -106,6 +110,7 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
   try {
     const read = await pending.result;
     if (read.kind === 'aborted') {
+      span?.end('aborted', undefined);
       deps.onAborted?.(route);
       res.destroy();
       return;
@@ -172,6 +177,7 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
         // messages (src/webhook-log.ts).
         trace: (e) => trace.push(e),
         retryInBackground: deps.retryInBackground,
+        ...(span && { tracer: span }),
       };
       let result: WebhookResult;
       try {

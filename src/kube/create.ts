@@ -212,6 +212,8 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
         },
         body: request.object,
         impersonate: request.impersonate,
+        // The API server continues the trace when its APIServerTracing is on (docs/tracing.md).
+        headers: request.traceparent ? { traceparent: request.traceparent } : undefined,
         signal,
         timeoutMs,
       });

@@ -14,6 +14,7 @@ import type {
   Route,
   Trigger,
   TriggerOutcome,
+  TriggerTracer,
   WebhookResult,
 } from '../model.js';
 import { resolveParams } from './bind.js';
@@ -23,6 +24,7 @@ import { deterministicUid, eventIdLabel } from './names.js';
 import { checkContentType, parseBody } from './parse.js';
 import { dedupeKey, deliveryId, eventType } from './provider.js';
 import { renderResources, resourceRef, type RenderedResource } from './render.js';
+import { withSpanContext } from './span-context.js';
 import { verifySignature } from './verify/index.js';
 
 export async function handleWebhook(
@@ -48,8 +50,10 @@ export async function handleWebhook(
   if (!contentType.ok) return reject('content-type', contentType.message);
   let signedId: string | undefined;
   if (!io.skipVerify) {
+    const verifyEnded = io.tracer?.verifying();
     const secrets = route.secretRefs.map(io.secrets).filter((s): s is Buffer => s !== undefined);
     const verified = verifySignature(route, delivery, secrets, io.now());
+    verifyEnded?.(verified.ok);
     if (!verified.ok)
       return reject(verified.unavailable ? 'secrets-unavailable' : 'signature', verified.message);
     signedId = verified.signedId;
@@ -85,8 +89,10 @@ export async function handleWebhook(
   const triggers = await Promise.all(
     route.triggers.map((t) => {
       const progress: ResourceRef[] = [];
-      const outcome = runTrigger(flow, t, progress);
-      return outcome instanceof Promise ? withDeadline(t, outcome, io, progress) : outcome;
+      const span = io.tracer?.trigger(t.name);
+      const outcome = runTrigger(flow, t, progress, span);
+      const answer = outcome instanceof Promise ? withDeadline(t, outcome, io, progress) : outcome;
+      return span ? endSpan(span, answer) : answer;
     }),
   );
   return { kind: 'processed', eventId: flow.eventId, route, event, triggers, dedupeKey: flow.key };
@@ -108,6 +114,7 @@ function runTrigger(
   flow: Flow,
   trigger: Trigger,
   progress: ResourceRef[],
+  span: TriggerTracer | undefined,
 ): TriggerOutcome | Promise<TriggerOutcome> {
   const { io, route } = flow;
   const name = trigger.name;
@@ -145,7 +152,7 @@ function runTrigger(
   );
   if (!bound.ok) return failed(name, bound.kind, bound.reason);
 
-  const resources = renderResources(trigger.template, bound.params, {
+  const rendered = renderResources(trigger.template, bound.params, {
     gatewayName: flow.config.gateway.name,
     routePath: route.path,
     triggerName: name,
@@ -155,8 +162,28 @@ function runTrigger(
     uid: flow.key === undefined ? io.randomUUID() : deterministicUid(flow.key, route.path, name),
     kinds: flow.config.gateway.kinds,
   });
+  // Only a sampled span is worth naming: Tekton would continue a trace nobody keeps (contract §12.0 item 16).
+  const traceparent = span?.traceparent;
+  const resources = traceparent
+    ? rendered.map((r) => ({ ...r, object: withSpanContext(r.object, traceparent) }))
+    : rendered;
   if (io.create === undefined) return { name, outcome: 'rendered', objects: resources.map((r) => r.object) };
-  return createAll(flow, trigger, resources, io.create, progress);
+  return createAll(flow, trigger, resources, io.create, progress, span);
+}
+
+/** Ends the trigger's span with its outcome, when the outcome is known. */
+function endSpan(
+  span: TriggerTracer,
+  outcome: TriggerOutcome | Promise<TriggerOutcome>,
+): TriggerOutcome | Promise<TriggerOutcome> {
+  if (!(outcome instanceof Promise)) {
+    span.end(outcome);
+    return outcome;
+  }
+  return outcome.then((o) => {
+    span.end(o);
+    return o;
+  });
 }
 
 /**
@@ -171,6 +198,7 @@ async function createAll(
   resources: readonly RenderedResource[],
   create: NonNullable<PipelineIO['create']>,
   done: ResourceRef[],
+  span: TriggerTracer | undefined,
 ): Promise<TriggerOutcome> {
   const { io, route } = flow;
   const name = trigger.name;
@@ -187,7 +215,17 @@ async function createAll(
     dryRun: io.serverDryRun,
   });
   for (const [index, resource] of resources.entries()) {
-    const result: CreateResult = await create({ ...requestOf(resource), deadline: io.deadline });
+    const kind = resource.object['kind'];
+    const requestSpan = span?.request({
+      kind: typeof kind === 'string' ? kind : '',
+      namespace: resource.namespace,
+    });
+    const result: CreateResult = await create({
+      ...requestOf(resource),
+      deadline: io.deadline,
+      ...(requestSpan?.traceparent !== undefined && { traceparent: requestSpan.traceparent }),
+    });
+    requestSpan?.end(result);
     const ref = resourceRef(resource.object);
     switch (result.kind) {
       case 'created':
