@@ -308,14 +308,20 @@ class Compiler {
       kinds.push({ group, versions: [version], kind, plural });
     });
     this.kinds = kinds;
+    const requestTimeoutMs = int(spec.requestTimeoutMs) ?? DEFAULTS.requestTimeoutMs;
     const settings = {
       name: str(spec.name) ?? DEFAULTS.name,
       namespace: str(spec.namespace) ?? DEFAULTS.namespace,
       maxBodyBytes: int(spec.maxBodyBytes) ?? DEFAULTS.maxBodyBytes,
       kinds,
-      requestTimeoutMs: int(spec.requestTimeoutMs) ?? DEFAULTS.requestTimeoutMs,
+      requestTimeoutMs,
       maxBytesInFlight: int(spec.maxBytesInFlight) ?? DEFAULTS.maxBytesInFlight,
-      bodyTimeoutMs: int(spec.bodyTimeoutMs) ?? DEFAULTS.bodyTimeoutMs,
+      // Unset, it yields to a short requestTimeoutMs (half of it), so configs written before v2 still load.
+      bodyTimeoutMs:
+        int(spec.bodyTimeoutMs) ??
+        (requestTimeoutMs > DEFAULTS.bodyTimeoutMs
+          ? DEFAULTS.bodyTimeoutMs
+          : Math.floor(requestTimeoutMs / 2)),
       maxBodyValues: int(spec.maxBodyValues) ?? DEFAULTS.maxBodyValues,
       maxValueBytes: int(spec.maxValueBytes) ?? DEFAULTS.maxValueBytes,
       retryWindowSeconds: int(spec.retryWindowSeconds) ?? DEFAULTS.retryWindowSeconds,
@@ -335,7 +341,7 @@ class Compiler {
     }
     if (settings.bodyTimeoutMs >= settings.requestTimeoutMs) {
       this.report(
-        ['gateway', spec.bodyTimeoutMs === undefined ? 'requestTimeoutMs' : 'bodyTimeoutMs'],
+        ['gateway', 'bodyTimeoutMs'],
         `bodyTimeoutMs (${settings.bodyTimeoutMs}) must be less than requestTimeoutMs (${settings.requestTimeoutMs})`,
       );
     }

@@ -84,7 +84,7 @@ const defaults: Expected = {
   routes: { configMap: 'gw-tekton-gateway-routes', key: 'routes.yaml', renderedByChart: true },
   checksum: false,
   shutdown: { preStopSleep: 5, drainDelay: 5, shutdownTimeout: 25, grace: 35 },
-  heapMiB: 288,
+  heapMiB: 336,
   logLevel: 'info',
   dryRun: false,
   flags: [],

@@ -24,7 +24,7 @@ describe('GitHub', () => {
     verifySignature(route('github'), delivery(headers, body), [Buffer.from(SECRET)], NOW);
 
   it('accepts upper-case hex digits', () => {
-    expect(check({ 'X-Hub-Signature-256': `sha256=${hex(body).toUpperCase()}` })).toEqual({ ok: true });
+    expect(check({ 'X-Hub-Signature-256': `sha256=${hex(body).toUpperCase()}` })).toMatchObject({ ok: true });
   });
 
   it('ignores the legacy SHA-1 X-Hub-Signature, as Tekton does since v0.34', () => {
@@ -50,7 +50,7 @@ describe('GitHub', () => {
   it('reads only the first of several values', () => {
     const good = `sha256=${hex(body)}`;
     const bad = `sha256=${hex(body, 'other')}`;
-    expect(check({ 'X-Hub-Signature-256': [good, bad] })).toEqual({ ok: true });
+    expect(check({ 'X-Hub-Signature-256': [good, bad] })).toMatchObject({ ok: true });
     expect(check({ 'X-Hub-Signature-256': [bad, good] }).ok).toBe(false);
   });
 
@@ -62,7 +62,7 @@ describe('GitHub', () => {
       [Buffer.from(SECRET)],
       NOW,
     );
-    expect(result).toEqual({ ok: true });
+    expect(result).toMatchObject({ ok: true });
   });
 });
 
@@ -113,7 +113,7 @@ describe('Gitea, Forgejo and Gogs are not confused by the GitHub-style copies th
   it('gogs: reads X-Gogs-Signature, not X-Gitea-Signature', () => {
     const { 'X-Gogs-Signature': _, ...rest } = realGitea(hex(body));
     expect(check('gogs', rest)).toEqual({ ok: false, message: 'missing X-Gogs-Signature header' });
-    expect(check('gogs', { ...rest, 'X-Gogs-Signature': hex(body) })).toEqual({ ok: true });
+    expect(check('gogs', { ...rest, 'X-Gogs-Signature': hex(body) })).toMatchObject({ ok: true });
   });
 });
 
@@ -153,8 +153,8 @@ describe('GitLab', () => {
     );
 
   it('a rotation list mixing a token and a signing key accepts either kind of request', () => {
-    expect(check({ 'X-Gitlab-Token': token })).toEqual({ ok: true });
-    expect(check(standard())).toEqual({ ok: true });
+    expect(check({ 'X-Gitlab-Token': token })).toMatchObject({ ok: true });
+    expect(check(standard())).toMatchObject({ ok: true });
   });
 
   it('with both kinds configured, a request carrying neither names both headers', () => {
@@ -183,7 +183,7 @@ describe('GitLab', () => {
   it('compares a token with non-ASCII characters byte for byte (Node hands header bytes over as latin1)', () => {
     const unicode = 'jeton-été-🔑';
     const asReceived = Buffer.from(unicode, 'utf8').toString('latin1');
-    expect(check({ 'X-Gitlab-Token': asReceived }, [unicode])).toEqual({ ok: true });
+    expect(check({ 'X-Gitlab-Token': asReceived }, [unicode])).toMatchObject({ ok: true });
     expect(check({ 'X-Gitlab-Token': unicode }, [unicode]).ok).toBe(false);
   });
 
@@ -197,7 +197,23 @@ describe('GitLab', () => {
         body,
       );
       const list = `v2,${good.slice(3)} ${other} ${good}`;
-      expect(check({ ...standard(), 'webhook-signature': list }, [signingKey])).toEqual({ ok: true });
+      // The signed webhook-id comes back: it is the delivery id and dedupe key (contract §12.0 item 15).
+      expect(check({ ...standard(), 'webhook-signature': list }, [signingKey])).toEqual({
+        ok: true,
+        signedId: id,
+      });
+    });
+
+    it('looks at the first 8 v1 entries only: a match further on is refused', () => {
+      const good = standard()['webhook-signature'];
+      const decoys = Array.from({ length: 8 }, () => `v1,${Buffer.alloc(32, 9).toString('base64')}`);
+      const late = [...decoys, good].join(' ');
+      expect(check({ ...standard(), 'webhook-signature': late }, [signingKey]).ok).toBe(false);
+      const early = [...decoys.slice(1), good].join(' ');
+      expect(check({ ...standard(), 'webhook-signature': early }, [signingKey])).toEqual({
+        ok: true,
+        signedId: id,
+      });
     });
 
     it('refuses a signature list without a usable v1 entry', () => {
@@ -273,7 +289,7 @@ describe('generic', () => {
   it('refuses non-canonical base64 text', () => {
     const b64: GenericSignature = { ...signature, encoding: 'base64', prefix: '' };
     const value = genericSignature(b64, SECRET, body);
-    expect(check({ 'X-Hook-Signature': value }, b64)).toEqual({ ok: true });
+    expect(check({ 'X-Hook-Signature': value }, b64)).toMatchObject({ ok: true });
     expect(check({ 'X-Hook-Signature': value.replace(/=+$/, '') }, b64).ok).toBe(false);
     expect(check({ 'X-Hook-Signature': `${value.slice(0, 8)}\n${value.slice(8)}` }, b64).ok).toBe(false);
   });

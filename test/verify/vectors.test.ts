@@ -92,7 +92,7 @@ describe.each(VECTORS)('$name', (vector) => {
     );
 
   it(`verifies (${vector.source})`, () => {
-    expect(verify(vector.body, [vector.secret])).toEqual({ ok: true });
+    expect(verify(vector.body, [vector.secret])).toMatchObject({ ok: true });
   });
 
   it('fails with one byte appended to the body', () => {
@@ -142,7 +142,7 @@ describe('GitHub against @octokit/webhooks-methods as an oracle', () => {
       [Buffer.from(secret)],
       0,
     );
-    expect(result).toEqual({ ok: true });
+    expect(result).toMatchObject({ ok: true });
     expect(await octokitVerify(secret, body.toString('utf8'), signature)).toBe(true);
   });
 
@@ -156,7 +156,7 @@ describe('GitHub against @octokit/webhooks-methods as an oracle', () => {
       [Buffer.from(secret)],
       0,
     );
-    expect(result).toEqual({ ok: true });
+    expect(result).toMatchObject({ ok: true });
     expect(await octokitVerify(secret, body.toString('utf8'), signature)).toBe(false);
   });
 });
