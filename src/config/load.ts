@@ -35,6 +35,7 @@ import type {
 import { compileCel, type CelCompileResult } from '../pipeline/cel.js';
 import { BindingSyntaxError, compileBindingValue, scanExpressions } from '../pipeline/expressions.js';
 import { formatProblems, type Problem } from './problems.js';
+import { checkRouteBindings, compileSchedules } from './schedules.js';
 import { validateNode, validateValue, type PathSegment } from './schema-dsl.js';
 import { ROUTES_SCHEMA } from './schema.js';
 import { TEKTON_KINDS } from './tekton-kinds.js';
@@ -213,6 +214,11 @@ class Compiler {
       seenPaths.set(route.path, i);
       routes.push(route);
     });
+    const schedules = compileSchedules(arr(top.schedules) ?? [], {
+      report: (p, message, offset) => this.report(p, message, offset),
+      trigger: (spec, at) => this.trigger(spec, at, undefined),
+      textStart: (p) => this.textStart(p),
+    });
     if (this.problems.length > 0) return undefined;
     routes.sort((a, b) => b.path.length - a.path.length);
     const secretRefs = uniqueSecretRefs(routes.flatMap((r) => r.secretRefs));
@@ -224,6 +230,7 @@ class Compiler {
       templates: this.templates,
       bindings: this.bindings,
       secretRefs,
+      schedules,
     });
   }
 
@@ -504,6 +511,7 @@ class Compiler {
     (arr(spec.triggers) ?? []).forEach((t, j) => {
       const trigger = this.trigger(obj(t) ?? {}, [...at, 'triggers', j], hasEvents ? events : undefined);
       if (!trigger) return;
+      checkRouteBindings(trigger, [...at, 'triggers', j, 'bindings'], (p, m) => this.report(p, m));
       if (names.has(trigger.name))
         this.report(
           [...at, 'triggers', j, 'name'],

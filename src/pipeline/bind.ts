@@ -12,6 +12,8 @@ export interface BindingEvent {
   readonly header: Readonly<Record<string, string>>;
   readonly extensions: Readonly<Record<string, JsonValue>>;
   readonly eventId: string;
+  /** A schedule's slot time in RFC 3339 UTC (§13); absent for webhooks. */
+  readonly scheduledTime?: string;
 }
 
 export type BindResult =
@@ -99,7 +101,9 @@ function resolveRef(ref: PathRef, event: BindingEvent): string {
         ? event.header
         : ref.root === 'extensions'
           ? event.extensions
-          : { eventID: event.eventId };
+          : event.scheduledTime === undefined
+            ? { eventID: event.eventId }
+            : { eventID: event.eventId, scheduledTime: event.scheduledTime };
   const { values, multi } = evaluatePath(root, ref.steps);
   if (values.length === 0) throw new PathNotFoundError('no value matched');
   // One result is printed as itself, even from a slice; several become a JSON array (Tekton's getResults).

@@ -80,7 +80,8 @@ export async function handleWebhook(
   return { kind: 'processed', eventId: flow.eventId, route, event, triggers };
 }
 
-interface Flow {
+/** What one trigger run reads; a schedule's slot builds one too (src/pipeline/slot.ts). */
+export interface Flow {
   readonly config: Config;
   readonly route: Route;
   readonly io: PipelineIO;
@@ -90,9 +91,11 @@ interface Flow {
   readonly key: string | undefined;
   readonly header: Readonly<Record<string, readonly string[]>>;
   readonly requestURL: string;
+  /** A schedule's slot time, RFC 3339 UTC: `$(context.scheduledTime)` (§13). */
+  readonly scheduledTime?: string;
 }
 
-function runTrigger(
+export function runTrigger(
   flow: Flow,
   trigger: Trigger,
   progress: ResourceRef[],
@@ -120,7 +123,13 @@ function runTrigger(
   const bound = resolveParams(
     trigger.bindings,
     trigger.template,
-    { body: flow.body, header: joinedHeader, extensions: intercepted.extensions, eventId: flow.eventId },
+    {
+      body: flow.body,
+      header: joinedHeader,
+      extensions: intercepted.extensions,
+      eventId: flow.eventId,
+      ...(flow.scheduledTime !== undefined ? { scheduledTime: flow.scheduledTime } : {}),
+    },
     trace,
     name,
   );
@@ -251,7 +260,7 @@ function failed(
  * the resources that existed by then (`progress`, copied: the abandoned work may still add to it), so
  * partial success is reported per resource on this path too.
  */
-function withDeadline(
+export function withDeadline(
   trigger: Trigger,
   work: Promise<TriggerOutcome>,
   io: PipelineIO,
