@@ -225,13 +225,16 @@ const schedule: ObjectSchema = {
   properties: {
     name: {
       ...trigger.properties.name!,
-      description: 'Unique; the triggers.tekton.dev/trigger label and the start of each slot\'s eventId',
+      description: "Unique; the triggers.tekton.dev/trigger label and the start of each slot's eventId",
     } as StringSchema,
     cron: str('5 fields "m h dom mon dow", 6 with seconds first, or @hourly @daily @weekly @monthly @yearly'),
     timeZone: str('IANA time zone the cron expression is read in (default UTC)'),
     namespace,
     serviceAccountName,
-    body: { type: 'json-object', description: 'The JSON object $(body.x) reads (what a CronJob used to curl)' },
+    body: {
+      type: 'json-object',
+      description: 'The JSON object $(body.x) reads (what a CronJob used to curl)',
+    },
     bindings: trigger.properties.bindings!,
     template: trigger.properties.template!,
     startingDeadlineSeconds: {

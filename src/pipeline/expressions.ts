@@ -94,7 +94,10 @@ export function compileRef(inside: string, offset = 0): PathRef {
   if (root === 'header' && rest[0]?.kind === 'field') {
     rest[0] = { kind: 'field', name: canonicalHeaderKey(rest[0].name) };
   }
-  if (root === 'context' && !(rest.length === 1 && rest[0]?.kind === 'field' && CONTEXT.includes(rest[0].name))) {
+  if (
+    root === 'context' &&
+    !(rest.length === 1 && rest[0]?.kind === 'field' && CONTEXT.includes(rest[0].name))
+  ) {
     throw new BindingSyntaxError(
       `$(${inside}): context offers only $(context.eventID) and, in schedules, $(context.scheduledTime)`,
       offset,
