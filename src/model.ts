@@ -225,6 +225,8 @@ export interface CronTimes {
   readonly timeZone: string;
   /** The first slot strictly after `afterMs` (epoch milliseconds), with the contract's DST rule. */
   next(afterMs: number): number | undefined;
+  /** The last slot at or before `atMs`, with the same rule. */
+  previous(atMs: number): number | undefined;
 }
 
 /** Finished runs kept (§12.2): a count, or counts per result. */

@@ -57,7 +57,20 @@ export function compileCron(expression: string, timeZone: string): CronCompileRe
     }
     return undefined;
   };
-  return { ok: true, cron: { source: text, timeZone, next } };
+  const previous = (atMs: number): number | undefined => {
+    // croner's previous run (strictly before `ref`) bounds the search; the slots from there to `atMs` are
+    // walked with `next`, so gap and repeat handling is the same in both directions.
+    let ref = atMs + 1;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const raw = cron.previousRuns(1, new Date(ref))[0]?.getTime();
+      let last: number | undefined;
+      for (let s = next((raw ?? atMs - YEAR_MS) - 1); s !== undefined && s <= atMs; s = next(s)) last = s;
+      if (last !== undefined || raw === undefined) return last;
+      ref = raw;
+    }
+    return undefined;
+  };
+  return { ok: true, cron: { source: text, timeZone, next, previous } };
 }
 
 const MINUTE_MS = 60_000;

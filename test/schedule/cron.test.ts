@@ -202,3 +202,58 @@ describe('zones', () => {
     expect(formatInZone(ms('2026-12-03T03:00:00Z'), 'UTC')).toBe('2026-12-03T03:00:00Z');
   });
 });
+
+describe('compileCron: previous (the catch-up slot)', () => {
+  const previous = (expression: string, timeZone: string, at: string) => {
+    const compiled = compileCron(expression, timeZone);
+    if (!compiled.ok) throw new Error(compiled.error);
+    return iso(compiled.cron.previous(ms(at)));
+  };
+
+  it.each([
+    {
+      name: 'at the slot itself',
+      cron: '0 3 * * *',
+      tz: 'UTC',
+      at: '2026-01-02T03:00:00Z',
+      want: '2026-01-02T03:00:00.000Z',
+    },
+    {
+      name: 'after the slot',
+      cron: '0 3 * * *',
+      tz: 'UTC',
+      at: '2026-01-02T05:00:00Z',
+      want: '2026-01-02T03:00:00.000Z',
+    },
+    {
+      name: 'before today’s slot: yesterday’s',
+      cron: '0 3 * * *',
+      tz: 'UTC',
+      at: '2026-01-02T02:59:59Z',
+      want: '2026-01-01T03:00:00.000Z',
+    },
+    {
+      name: 'seconds',
+      cron: '*/2 * * * * *',
+      tz: 'UTC',
+      at: '2026-01-01T00:00:03.900Z',
+      want: '2026-01-01T00:00:02.000Z',
+    },
+    {
+      name: 'the gap slot stands for 02:30',
+      cron: '30 * * * *',
+      tz: 'Europe/Berlin',
+      at: '2026-03-29T01:10:00Z',
+      want: '2026-03-29T01:00:00.000Z',
+    },
+    {
+      name: 'the repeated 02:30 is not a slot',
+      cron: '30 * * * *',
+      tz: 'Europe/Berlin',
+      at: '2026-10-25T01:45:00Z',
+      want: '2026-10-25T00:30:00.000Z',
+    },
+  ])('$name', ({ cron, tz, at, want }) => {
+    expect(previous(cron, tz, at)).toBe(want);
+  });
+});
