@@ -151,5 +151,5 @@ function offsetChanges(timeZone: string, afterMs: number, beforeMs: number): Off
 /** croner's messages start with its class name; ours say what to fix. */
 function cronMessage(message: string): string {
   const text = message.replace(/^Cron(Pattern|Date)?:\s*/, '');
-  return `invalid cron expression: ${text} (5 fields "m h dom mon dow", 6 with seconds first, or ${NICKNAMES.slice(0, 5).join(' ')})`;
+  return `invalid cron expression: ${text} (5 fields "m h dom mon dow", 6 with seconds first, or @hourly @daily @weekly @monthly @yearly)`;
 }
