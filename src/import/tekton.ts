@@ -3,6 +3,7 @@
 // which version it is looking at. Field meanings follow tektoncd/triggers v0.37
 // (../shared/reference/tekton-triggers.md).
 import type { JsonObject } from '../model.js';
+import type { CronJobObject } from './cronjob.js';
 
 /** Where an object came from: for comments in the output and for the report. */
 export interface Origin {
@@ -146,4 +147,6 @@ export interface TektonObjects {
   readonly bindings: readonly BindingObject[];
   readonly templates: readonly TemplateObject[];
   readonly ingressPaths: readonly IngressPath[];
+  /** CronJobs (batch/*) that may curl a listener: candidates for schedules (./cronjob.ts). */
+  readonly cronJobs: readonly CronJobObject[];
 }
