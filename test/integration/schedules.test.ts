@@ -3,6 +3,7 @@
 // binary (`npm run build` first), where every slot must end as exactly one run: zero duplicates, zero
 // missed; and an API that fails at slot time, recovered within the slot. The rest (catch-up, deadlines,
 // DST, leadership, reload) is driven with an injected clock in test/schedule/.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { routesFile } from '../helpers/gateway.js';
 import {
@@ -154,6 +155,22 @@ describe('schedules through a real serve', () => {
     const run = runsOf(fake.objects())[0]!;
     const line = slotLines().find((l) => l.eventId === run.metadata.labels[EVENTID]);
     expect(line).toMatchObject({ outcome: 'created' });
+  });
+
+  it('a reload that removes the schedule stops it at once', async () => {
+    const fake = await fakeKube(cleanup);
+    const file = routes('* * * * * *');
+    const gw = await gatewayOn(cleanup, fake, file);
+    await waitFor('2 runs', () => runsOf(fake.objects()).length >= 2, 10_000);
+    const yaml = readFileSync(file, 'utf8');
+    writeFileSync(file, yaml.slice(0, yaml.indexOf('schedules:')));
+    expect(gw.handle.reload()).toBe(true);
+    const atReload = runsOf(fake.objects()).length;
+    await sleep(2500);
+    // At most the slot already being created when the reload landed.
+    expect(runsOf(fake.objects()).length - atReload).toBeLessThanOrEqual(1);
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    expect(text).not.toMatch(/^tekton_gateway_schedule_next_run_timestamp_seconds\{/m);
   });
 
   it('three replicas: every slot ends as exactly one run (the others answer duplicate)', async () => {
