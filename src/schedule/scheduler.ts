@@ -217,7 +217,25 @@ export class Scheduler {
     let outcome: TriggerOutcome;
     for (;;) {
       attempts++;
-      outcome = await this.deps.run(config, schedule, slot, until);
+      // Retries stop at `until`, but an attempt itself may take as long as a webhook's create: a slot fired
+      // late on a busy node, just before its next slot, still gets a whole attempt.
+      const deadline = Math.max(until, clock.now() + config.gateway.requestTimeoutMs);
+      try {
+        outcome = await this.deps.run(config, schedule, slot, deadline);
+      } catch (error) {
+        // A bug, not an outage: reported and counted as failed, never an unhandled rejection.
+        this.deps.onSlot({
+          schedule,
+          slot,
+          result: 'failed',
+          outcome: undefined,
+          reason: `internal error: ${error instanceof Error ? error.message : String(error)}`,
+          attempts,
+          lateMs: clock.now() - time,
+          cause,
+        });
+        return;
+      }
       if (outcome.outcome !== 'failed' || !retryable(outcome) || this.stopped) break;
       const wait = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
       if (clock.now() + wait >= until) break;

@@ -154,6 +154,28 @@ describe('Scheduler: firing', () => {
   });
 });
 
+describe('Scheduler: attempts', () => {
+  it('an attempt gets at least gateway.requestTimeoutMs, even just before the next slot', async () => {
+    const h = harness('2026-01-01T00:00:00.500Z');
+    await begin(h, config(entry('tick', '* * * * * *')));
+    await h.clock.advanceTo(ms('2026-01-01T00:00:01Z'));
+    expect(h.runs[0]!.deadline).toBe(ms('2026-01-01T00:00:10Z'));
+  });
+
+  it('a run that throws (a bug) is reported as failed, not left as an unhandled rejection', async () => {
+    const h = harness('2026-01-01T00:00:30Z', (s, _n, slot) => {
+      if (slot.eventId === 'a-20260101T000100Z') throw new Error('boom');
+      return created(s.name);
+    });
+    await begin(h, config(entry('a', '* * * * *')));
+    await h.clock.advanceTo(ms('2026-01-01T00:02:00Z'));
+    expect(h.reports.map((r) => [r.slot.eventId, r.result, r.reason])).toEqual([
+      ['a-20260101T000100Z', 'failed', 'internal error: boom'],
+      ['a-20260101T000200Z', 'created', undefined],
+    ]);
+  });
+});
+
 describe('Scheduler: start-up catch-up', () => {
   const nightly = (deadline: number) =>
     config(entry('nightly', '0 3 * * *', `    startingDeadlineSeconds: ${deadline}\n`));
