@@ -1,8 +1,9 @@
 // Issue #18 end to end: schedules fired by the real `serve` against the fake Kubernetes API (contract §13).
 // One replica in-process with an every-second schedule; three replicas as separate processes of the built
 // binary (`npm run build` first), where every slot must end as exactly one run: zero duplicates, zero
-// missed; and an API that fails at slot time, recovered within the slot. The rest (catch-up, deadlines,
-// DST, leadership, reload) is driven with an injected clock in test/schedule/.
+// missed; an API that fails at slot time, recovered within the slot; a start-up two minutes after a real
+// slot (caught up with the default deadline, skipped with 60 s); a reload removing a schedule. DST,
+// leadership and the finer timing are driven with an injected clock in test/schedule/.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { routesFile } from '../helpers/gateway.js';
@@ -171,6 +172,51 @@ describe('schedules through a real serve', () => {
     expect(runsOf(fake.objects()).length - atReload).toBeLessThanOrEqual(1);
     const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     expect(text).not.toMatch(/^tekton_gateway_schedule_next_run_timestamp_seconds\{/m);
+  });
+
+  // The slot is a real one, two minutes before start-up: a six-field cron naming that second of the year.
+  const twoMinutesAgo = () => {
+    const slot = new Date(Math.floor(Date.now() / 1000) * 1000 - 120_000);
+    const cron = `${slot.getUTCSeconds()} ${slot.getUTCMinutes()} ${slot.getUTCHours()} ${slot.getUTCDate()} ${slot.getUTCMonth() + 1} *`;
+    return { slot, cron };
+  };
+  const eventIdOf = (slot: Date) =>
+    `tick-${slot
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.000Z$/, 'Z')}`;
+
+  it('started 2 minutes after a slot with the default 300 s deadline: runs it once', async () => {
+    const fake = await fakeKube(cleanup);
+    const { slot, cron } = twoMinutesAgo();
+    const gw = await gatewayOn(cleanup, fake, routes(cron));
+    await waitFor('the caught-up run', () => runsOf(fake.objects()).length >= 1, 10_000);
+    await sleep(500);
+    const runs = runsOf(fake.objects());
+    expect(runs.map((r) => r.metadata.labels[EVENTID])).toEqual([eventIdOf(slot)]);
+    const line = gw.logs.find((l) => l.includes('"schedule slot"'));
+    expect(JSON.parse(line!)).toMatchObject({ outcome: 'created', cause: 'catch-up' });
+  });
+
+  it('started 2 minutes after a slot with a 60 s deadline: skips it, says so and counts it', async () => {
+    const fake = await fakeKube(cleanup);
+    const { slot, cron } = twoMinutesAgo();
+    const file = routes(cron);
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /template: tick\n$/,
+        'template: tick\n    startingDeadlineSeconds: 60\n',
+      ),
+    );
+    const gw = await gatewayOn(cleanup, fake, file);
+    await waitFor('the skip line', () => gw.logs.some((l) => l.includes('"schedule slot"')), 10_000);
+    const line = JSON.parse(gw.logs.find((l) => l.includes('"schedule slot"'))!);
+    expect(line).toMatchObject({ level: 'warn', outcome: 'skipped', eventId: eventIdOf(slot) });
+    expect(line.reason).toMatch(/^missed by 12\d s, more than startingDeadlineSeconds \(60\)$/);
+    expect(runsOf(fake.objects())).toEqual([]);
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    expect(text).toMatch(/^tekton_gateway_schedule_runs_total\{schedule="tick",outcome="skipped"\} 1$/m);
   });
 
   it('three replicas: every slot ends as exactly one run (the others answer duplicate)', async () => {
