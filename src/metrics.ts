@@ -80,6 +80,8 @@ export class GatewayMetrics {
   private readonly outcomesBy = new Children((v) => this.outcomes.labels(...v));
   private readonly rejected: Counter<'reason'>;
   private inFlightReading: () => InFlightReading = () => ({ requests: 0, bytes: 0 });
+  private readonly scheduleRuns: Counter<'schedule' | 'outcome'>;
+  private readonly scheduleNext: Gauge<'schedule'>;
 
   constructor() {
     const registers = [this.registry];
@@ -158,6 +160,18 @@ export class GatewayMetrics {
       collect() {
         this.set(reading().bytes);
       },
+    });
+    this.scheduleRuns = new Counter({
+      name: `${p}schedule_runs_total`,
+      help: 'Schedule slots by outcome: created, duplicate, failed, skipped (missed past startingDeadlineSeconds), rendered (dry run).',
+      labelNames: ['schedule', 'outcome'],
+      registers,
+    });
+    this.scheduleNext = new Gauge({
+      name: `${p}schedule_next_run_timestamp_seconds`,
+      help: 'Unix time of the next slot of each schedule.',
+      labelNames: ['schedule'],
+      registers,
     });
     // Both series exist from the start, so `increase(...{result="failure"}[1h]) > 0` works on a fresh pod.
     this.reloads.inc({ result: 'success' }, 0);
@@ -242,6 +256,30 @@ export class GatewayMetrics {
 
   deliveriesStored(count: number): void {
     this.deliveries.set(count);
+  }
+
+  /** A schedule slot's outcome; its trigger outcome and created objects count under route `schedules/<name>`. */
+  scheduleRun(
+    schedule: string,
+    outcome: string,
+    trigger?: { readonly route: string; readonly name: string; readonly kinds: readonly string[] },
+  ): void {
+    this.scheduleRuns.inc({ schedule, outcome });
+    if (!trigger) return;
+    this.outcomesBy.get(trigger.route, trigger.name, outcome).inc();
+    for (const kind of trigger.kinds) this.created.inc({ route: trigger.route, trigger: trigger.name, kind });
+  }
+
+  /** The next slot (epoch ms) of a schedule; undefined removes the series (a schedule removed by a reload). */
+  scheduleNextRun(schedule: string, nextMs: number | undefined): void {
+    if (nextMs === undefined) {
+      this.scheduleNext.remove({ schedule });
+      return;
+    }
+    this.scheduleNext.set({ schedule }, nextMs / 1000);
+    // Every outcome exists from the first plan, so alerts on `increase(...{outcome="failed"}[1d])` work at once.
+    for (const outcome of ['created', 'duplicate', 'failed', 'skipped'])
+      this.scheduleRuns.inc({ schedule, outcome }, 0);
   }
 
   /** The Prometheus text exposition and its content type. */

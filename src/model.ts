@@ -239,6 +239,42 @@ export interface Config {
   readonly bindings: ReadonlyMap<string, readonly Binding[]>;
   /** Every secret any route names (for watching and the start-up check). */
   readonly secretRefs: readonly SecretRef[];
+  /** Cron-driven triggers (contract §13), in file order. */
+  readonly schedules: readonly Schedule[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Schedules (contract §13): triggers whose delivery comes from the clock
+
+/** A compiled cron expression in its time zone (the library lives behind src/schedule/cron.ts). */
+export interface CronTimes {
+  /** The expression as written (trimmed). */
+  readonly source: string;
+  readonly timeZone: string;
+  /** The first slot strictly after `afterMs` (epoch milliseconds), with the contract's DST rule. */
+  next(afterMs: number): number | undefined;
+  /** The last slot at or before `atMs`, with the same rule. */
+  previous(atMs: number): number | undefined;
+}
+
+/** Finished runs kept (§12.2): a count, or counts per result. */
+export type Keep = number | { readonly successful?: number; readonly failed?: number };
+
+export interface Schedule {
+  readonly name: string;
+  readonly cron: CronTimes;
+  readonly timeZone: string;
+  /** What `$(body.x)` reads: the JSON a CronJob used to curl. */
+  readonly body: JsonObject;
+  readonly startingDeadlineSeconds: number;
+  readonly keep: Keep | undefined;
+  /**
+   * The route the pipeline sees: path `schedules/<name>` (the §6 name hash, the `tekton-gateway.dev/route`
+   * annotation and metrics' `route` label), provider none, and the one trigger below.
+   */
+  readonly route: Route;
+  /** Named after the schedule (the triggers.tekton.dev/trigger label); no events, filters or overlays. */
+  readonly trigger: Trigger;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -35,10 +35,10 @@ export async function runImport(args: ParsedArgs, io: CommandIO): Promise<number
     return 1;
   }
   io.stdout(result.yaml);
-  const { routes, triggers, bindings, templates } = result.summary;
+  const { routes, triggers, bindings, templates, schedules } = result.summary;
   const leftOut = result.findings.filter((f) => f.level === 'left-out').length;
   io.stderr(
-    `import: ${count(routes, 'route')}, ${count(triggers, 'trigger')}, ${count(bindings, 'binding')}, ${count(templates, 'template')}; ` +
+    `import: ${count(routes, 'route')}, ${count(triggers, 'trigger')}, ${count(bindings, 'binding')}, ${count(templates, 'template')}${schedules > 0 ? `, ${count(schedules, 'schedule')}` : ''}; ` +
       (leftOut === 0 ? 'nothing left out\n' : `${count(leftOut, 'item')} left out (exit code 3)\n`),
   );
   return result.complete ? 0 : 3;

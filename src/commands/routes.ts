@@ -3,6 +3,7 @@
 import type { ParsedArgs } from '../cli/args.js';
 import { loadConfigFile } from '../config/load.js';
 import type { Config, JsonObject } from '../model.js';
+import { formatSchedules } from '../schedule/describe.js';
 import type { CommandIO } from './io.js';
 
 export function runRoutes(args: ParsedArgs, io: CommandIO): number {
@@ -16,7 +17,7 @@ export function runRoutes(args: ParsedArgs, io: CommandIO): number {
   return 0;
 }
 
-export function formatRoutes(config: Config): string {
+export function formatRoutes(config: Config, now: number = Date.now()): string {
   const lines: string[] = [];
   for (const route of [...config.routes].sort((a, b) => a.path.localeCompare(b.path))) {
     const events = route.events ? ` events [${route.events.join(', ')}]` : '';
@@ -43,6 +44,7 @@ export function formatRoutes(config: Config): string {
       }
     }
   }
+  lines.push(...formatSchedules(config, now));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,5 +1,6 @@
 // `tekton-gateway serve` (contract §7, §8): load and watch the config and secrets, find the cluster (unless
 // --dry-run), serve webhooks and the admin port, reload on change or SIGHUP, drain and stop on SIGTERM.
+import { randomUUID } from 'node:crypto';
 import { BackgroundRetries } from '../background-retries.js';
 import { UsageError, intFlag, type ParsedArgs } from '../cli/args.js';
 import { loadConfigBytes, loadConfigFile } from '../config/load.js';
@@ -16,6 +17,7 @@ import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
 import type { BackgroundJob, Config, CreateFn } from '../model.js';
 import { ConfigWatcher } from '../reload.js';
+import { startSchedules } from '../schedule/start.js';
 import { SecretStore } from '../secrets.js';
 import { logWebhook } from '../webhook-log.js';
 import type { Tracing } from '../tracing/otel.js';
@@ -216,6 +218,18 @@ export async function startServe(
   );
   const ports = { webhook: webhook.port, admin: admin.port };
 
+  // Schedules (§13). Only the leader fires slots (§12.0 item 11). Wiring point for the Lease (#16): pass its
+  // `isLeader` here; until then every replica fires and dedupe (§6) keeps one run per slot.
+  const scheduler = startSchedules(config, {
+    log,
+    metrics,
+    create,
+    serverDryRun,
+    secrets: secrets.lookup,
+    isLeader: () => true,
+    randomUUID,
+  });
+
   const watcher = new ConfigWatcher({
     file: routesFile,
     serving: config.sha256,
@@ -232,6 +246,7 @@ export async function startServe(
       metrics.configLoaded(next.sha256);
       metrics.reload('success');
       secrets.watch(next.secretRefs);
+      scheduler.apply(next, 'reload');
       for (const w of warnings) log.warn(w);
       log.info('config reloaded', {
         file: routesFile,
@@ -266,6 +281,7 @@ export async function startServe(
     webhook.destroy();
     admin.destroy();
     watcher.close();
+    scheduler.stop();
     secrets.close();
     create?.close();
     log.info('stopped', { exitCode: code, shutdownMs: shutdownStarted ? Date.now() - shutdownStarted : 0 });
@@ -287,6 +303,8 @@ export async function startServe(
     }
     shuttingDown = true;
     shutdownStarted = Date.now();
+    // No new slots once stopping: the replicas that stay (or the next pod) catch up within the deadline.
+    scheduler.stop();
     log.info('shutting down', {
       drainDelaySeconds: drainMs / 1000,
       shutdownTimeoutSeconds: shutdownMs / 1000,

@@ -2,8 +2,9 @@
 // its provider and events, its triggers, and each template's params (required or with a default), so users
 // can see what a template accepts without reading the YAML.
 import type { Config, JsonObject } from '../model.js';
+import { describeSchedules } from '../schedule/describe.js';
 
-export function describeRoutes(config: Config): JsonObject {
+export function describeRoutes(config: Config, now: number = Date.now()): JsonObject {
   return {
     sha256: config.sha256,
     routes: [...config.routes]
@@ -31,5 +32,6 @@ export function describeRoutes(config: Config): JsonObject {
           },
         })),
       })),
+    schedules: describeSchedules(config, now),
   };
 }

@@ -36,6 +36,7 @@ import type {
 import { compileCel, type CelCompileResult } from '../pipeline/cel.js';
 import { BindingSyntaxError, compileBindingValue, scanExpressions } from '../pipeline/expressions.js';
 import { formatProblems, type Problem } from './problems.js';
+import { checkRouteBindings, compileSchedules } from './schedules.js';
 import { validateNode, validateValue, type PathSegment } from './schema-dsl.js';
 import { ROUTES_SCHEMA } from './schema.js';
 import { TEKTON_KINDS } from './tekton-kinds.js';
@@ -228,6 +229,11 @@ class Compiler {
       seenPaths.set(route.path, i);
       routes.push(route);
     });
+    const schedules = compileSchedules(arr(top.schedules) ?? [], {
+      report: (p, message, offset) => this.report(p, message, offset),
+      trigger: (spec, at) => this.trigger(spec, at, undefined),
+      textStart: (p) => this.textStart(p),
+    });
     if (this.problems.length > 0) return undefined;
     routes.sort((a, b) => b.path.length - a.path.length);
     const secretRefs = uniqueSecretRefs(routes.flatMap((r) => r.secretRefs));
@@ -239,6 +245,7 @@ class Compiler {
       templates: this.templates,
       bindings: this.bindings,
       secretRefs,
+      schedules,
     });
   }
 
@@ -561,6 +568,7 @@ class Compiler {
         provider,
       );
       if (!trigger) return;
+      checkRouteBindings(trigger, [...at, 'triggers', j, 'bindings'], (p, m) => this.report(p, m));
       if (names.has(trigger.name))
         this.report(
           [...at, 'triggers', j, 'name'],

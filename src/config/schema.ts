@@ -239,6 +239,46 @@ const kind: EitherSchema = {
   expected: 'a tekton.dev kind name or {apiVersion, kind, plural}',
 };
 
+const schedule: ObjectSchema = {
+  type: 'object',
+  description: 'A trigger fired by the clock (contract §13)',
+  properties: {
+    name: {
+      ...trigger.properties.name!,
+      description: "Unique; the triggers.tekton.dev/trigger label and the start of each slot's eventId",
+    } as StringSchema,
+    cron: str('5 fields "m h dom mon dow", 6 with seconds first, or @hourly @daily @weekly @monthly @yearly'),
+    timeZone: str('IANA time zone the cron expression is read in (default UTC)'),
+    namespace,
+    serviceAccountName,
+    body: {
+      type: 'json-object',
+      description: 'The JSON object $(body.x) reads (what a CronJob used to curl)',
+    },
+    bindings: trigger.properties.bindings!,
+    template: trigger.properties.template!,
+    startingDeadlineSeconds: {
+      type: 'integer',
+      minimum: 60,
+      description: 'A slot missed by at most this much (gateway down or restarting) still runs (default 300)',
+    },
+    keep: {
+      type: 'either',
+      description: 'Finished runs of this schedule kept (§12.2)',
+      scalar: { type: 'integer', minimum: 0, description: 'Finished runs kept' },
+      map: {
+        type: 'object',
+        properties: {
+          successful: { type: 'integer', minimum: 0, description: 'Successful runs kept' },
+          failed: { type: 'integer', minimum: 0, description: 'Failed runs kept' },
+        },
+      },
+      expected: 'a number or {successful, failed}',
+    },
+  },
+  required: ['name', 'cron', 'template'],
+};
+
 export const ROUTES_SCHEMA: Schema = {
   type: 'object',
   description: 'tekton-gateway routes: Git webhooks → Tekton runs',
@@ -336,6 +376,7 @@ export const ROUTES_SCHEMA: Schema = {
       values: template,
     },
     routes: { type: 'array', items: route, minItems: 1 },
+    schedules: { type: 'array', items: schedule, description: 'Cron-driven triggers (contract §13)' },
   },
   required: ['apiVersion', 'routes'],
 };

@@ -66,6 +66,7 @@ export function buildDocument(objects: TektonObjects, findings: Findings): Route
     bindings: new Map(),
     templates: new Map(),
     routes: [],
+    schedules: [],
   };
   for (const b of objects.bindings) {
     const key = bindingKeys.get(b)!;

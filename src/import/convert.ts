@@ -7,6 +7,7 @@
 import { loadConfigBytes } from '../config/load.js';
 import type { PathSegment } from '../config/schema-dsl.js';
 import { buildDocument } from './build.js';
+import { buildSchedules } from './cronjob.js';
 import type { DocRoute, DocTrigger, RoutesDocument } from './document.js';
 import { Findings, sortFindings, type Finding } from './findings.js';
 import { readTektonFiles, type InputFile } from './read.js';
@@ -19,6 +20,7 @@ export interface ImportSummary {
   readonly triggers: number;
   readonly bindings: number;
   readonly templates: number;
+  readonly schedules: number;
 }
 
 export type ImportResult =
@@ -55,6 +57,7 @@ export function importTekton(files: readonly InputFile[]): ImportResult {
     };
   }
   const doc = buildDocument(read.objects, findings);
+  doc.schedules = buildSchedules(read.objects.cronJobs, doc.routes, findings);
   // Each round removes at least one entry, so this ends; the bound only guards against a bug.
   for (let round = 0; round < 1000; round++) {
     if (doc.routes.length === 0) {
@@ -78,6 +81,7 @@ export function importTekton(files: readonly InputFile[]): ImportResult {
           triggers: doc.routes.reduce((n, r) => n + r.triggers.length, 0),
           bindings: doc.bindings.size,
           templates: doc.templates.size,
+          schedules: doc.schedules.length,
         },
       };
     }
@@ -132,6 +136,7 @@ function removeRefused(doc: RoutesDocument, problems: readonly string[], finding
   const triggers = new Map<DocTrigger, string>();
   const templates = new Map<string, string>();
   const bindings = new Map<string, string>();
+  const schedules = new Map<number, string>();
   for (const problem of problems) {
     const refusal = parseProblem(problem);
     if (!refusal) return false;
@@ -145,6 +150,8 @@ function removeRefused(doc: RoutesDocument, problems: readonly string[], finding
       if (!templates.has(a)) templates.set(a, refusal.text);
     } else if (section === 'bindings' && typeof a === 'string' && doc.bindings.has(a)) {
       if (!bindings.has(a)) bindings.set(a, refusal.text);
+    } else if (section === 'schedules' && typeof a === 'number' && doc.schedules[a]) {
+      if (!schedules.has(a)) schedules.set(a, refusal.text);
     } else {
       return false;
     }
@@ -179,5 +186,13 @@ function removeRefused(doc: RoutesDocument, problems: readonly string[], finding
     route.triggers.splice(0, route.triggers.length, ...keep);
   }
   doc.routes = doc.routes.filter((r) => r.triggers.length > 0);
+  for (const [i, text] of schedules) {
+    findings.leftOut(
+      doc.schedules[i]!.origin,
+      `schedule ${doc.schedules[i]!.name}: the gateway refuses it: ${text}`,
+      fix,
+    );
+  }
+  doc.schedules = doc.schedules.filter((_, i) => !schedules.has(i));
   return true;
 }

@@ -1,6 +1,7 @@
 // The routes.yaml that import writes, as plain data with the comments that name each entry's source.
 // ./build.ts fills it, ./write.ts prints it, ./convert.ts removes what the loader refuses.
 import type { JsonObject, ProviderName, SecretRef } from '../model.js';
+import type { DocSchedule } from './cronjob.js';
 import type { Origin, TemplateParamSpec } from './tekton.js';
 
 export interface DocTemplate {
@@ -65,4 +66,6 @@ export interface RoutesDocument {
   readonly bindings: Map<string, DocBinding>;
   readonly templates: Map<string, DocTemplateEntry>;
   routes: DocRoute[];
+  /** From CronJobs that curled a listener (./cronjob.ts). */
+  schedules: DocSchedule[];
 }

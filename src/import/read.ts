@@ -4,6 +4,7 @@
 // (what `kubectl get -o yaml` prints) is read item by item. Anything else is skipped with a note.
 import type { JsonObject } from '../model.js';
 import { LineCounter, parseAllDocuments, type Document } from '../yaml.js';
+import { isCronJob, readCronJob, type CronJobObject } from './cronjob.js';
 import type { Findings } from './findings.js';
 import { originLocation } from './tekton.js';
 import { arr, obj, scalarText, str, stringMap, strings, type Obj } from './loose.js';
@@ -53,6 +54,7 @@ export function readTektonFiles(files: readonly InputFile[], findings: Findings)
     templates: [] as TemplateObject[],
     ingressPaths: [] as IngressPath[],
     others: [] as OtherObject[],
+    cronJobs: [] as CronJobObject[],
   };
   for (const file of files) {
     const lines = new LineCounter();
@@ -151,6 +153,7 @@ interface Collected {
   bindings: BindingObject[];
   templates: TemplateObject[];
   ingressPaths: IngressPath[];
+  cronJobs: CronJobObject[];
 }
 
 function readObject(
@@ -170,6 +173,10 @@ function readObject(
   const isIngress =
     kind === 'Ingress' &&
     (apiVersion.startsWith('networking.k8s.io/') || apiVersion === 'extensions/v1beta1');
+  if (isCronJob(apiVersion, kind) && name !== undefined) {
+    out.cronJobs.push(readCronJob(o, { kind, namespace: str(metadata.namespace), name, file, line }));
+    return;
+  }
   if (!isTriggers && !isIngress) {
     const texts = listenerMentions(o);
     if (texts.length > 0) {

@@ -2,6 +2,7 @@
 // deprecated `github:`/`cel:` interceptor forms) arrive here as one shape, so the mapping code never asks
 // which version it is looking at. Field meanings follow tektoncd/triggers v0.37 (docs/ and pkg/apis/triggers).
 import type { JsonObject } from '../model.js';
+import type { CronJobObject } from './cronjob.js';
 
 /** Where an object came from: for comments in the output and for the report. */
 export interface Origin {
@@ -159,4 +160,6 @@ export interface TektonObjects {
   readonly bindings: readonly BindingObject[];
   readonly templates: readonly TemplateObject[];
   readonly ingressPaths: readonly IngressPath[];
+  /** CronJobs (batch/*) that may curl a listener: candidates for schedules (./cronjob.ts). */
+  readonly cronJobs: readonly CronJobObject[];
 }

@@ -4,6 +4,7 @@
 // comment above each entry naming the object it came from. Nothing depends on the time or the file names.
 import type { JsonObject } from '../model.js';
 import { YamlDocument, type Scalar, type YAMLMap, type YAMLSeq } from '../yaml.js';
+import type { DocSchedule } from './cronjob.js';
 import type { DocBindingEntry, DocRoute, DocTemplate, DocTrigger, RoutesDocument } from './document.js';
 
 /** The yaml package writes `#` plus the text of each line; a leading space reads better. */
@@ -63,6 +64,16 @@ export function writeRoutes(doc: RoutesDocument): string {
     routes.add(node);
   });
   add(root, 'routes', routes, { space: true });
+  if (doc.schedules.length > 0) {
+    const schedules = y.createNode([]) as YAMLSeq;
+    doc.schedules.forEach((s, i) => {
+      const node = scheduleNode(y, s, add);
+      if (i > 0) node.spaceBefore = true;
+      if (s.comment.length > 0) node.commentBefore = comment(s.comment);
+      schedules.add(node);
+    });
+    add(root, 'schedules', schedules, { space: true });
+  }
 
   y.contents = root;
   if (doc.header.length > 0) y.commentBefore = comment(doc.header);
@@ -119,6 +130,20 @@ function triggerNode(y: YamlDocument, t: DocTrigger, add: Add): YAMLMap {
   add(map, 'template', typeof t.template === 'string' ? t.template : templateValue(t.template));
   if (t.namespace !== undefined) add(map, 'namespace', t.namespace);
   if (t.serviceAccountName !== undefined) add(map, 'serviceAccountName', t.serviceAccountName);
+  return map;
+}
+
+function scheduleNode(y: YamlDocument, s: DocSchedule, add: Add): YAMLMap {
+  const map = y.createNode({}) as YAMLMap;
+  add(map, 'name', s.name);
+  add(map, 'cron', s.cron);
+  if (s.timeZone !== undefined) add(map, 'timeZone', s.timeZone);
+  if (s.namespace !== undefined) add(map, 'namespace', s.namespace);
+  if (s.serviceAccountName !== undefined) add(map, 'serviceAccountName', s.serviceAccountName);
+  add(map, 'body', s.body, { flow: true });
+  if (s.bindings.length > 0) add(map, 'bindings', s.bindings.map(bindingEntry));
+  add(map, 'template', typeof s.template === 'string' ? s.template : templateValue(s.template));
+  if (s.startingDeadlineSeconds !== undefined) add(map, 'startingDeadlineSeconds', s.startingDeadlineSeconds);
   return map;
 }
 

@@ -15,6 +15,8 @@ export interface BindingEvent {
   readonly eventId: string;
   /** gateway.maxValueBytes: the largest value a binding may produce. */
   readonly maxValueBytes?: number;
+  /** A schedule's slot time in RFC 3339 UTC (§13); absent for webhooks. */
+  readonly scheduledTime?: string;
 }
 
 export type BindResult =
@@ -125,7 +127,9 @@ function resolveRef(ref: PathRef, event: BindingEvent, limit: number): string {
         ? event.header
         : ref.root === 'extensions'
           ? event.extensions
-          : { eventID: event.eventId };
+          : event.scheduledTime === undefined
+            ? { eventID: event.eventId }
+            : { eventID: event.eventId, scheduledTime: event.scheduledTime };
   const { values, multi } = evaluatePath(root, ref.steps);
   if (values.length === 0) throw new PathNotFoundError('no value matched');
   // One result is printed as itself, even from a slice; several become a JSON array (Tekton's getResults).

@@ -61,6 +61,8 @@ export function scanExpressions(text: string): ScanResult {
 }
 
 const ROOTS: readonly BindingRoot[] = ['body', 'header', 'extensions', 'context'];
+/** `scheduledTime` exists only for schedules (§13); the loader refuses it in a route's bindings. */
+const CONTEXT: readonly string[] = ['eventID', 'scheduledTime'];
 
 export class BindingSyntaxError extends Error {
   constructor(
@@ -92,8 +94,14 @@ export function compileRef(inside: string, offset = 0): PathRef {
   if (root === 'header' && rest[0]?.kind === 'field') {
     rest[0] = { kind: 'field', name: canonicalHeaderKey(rest[0].name) };
   }
-  if (root === 'context' && !(rest.length === 1 && rest[0]?.kind === 'field' && rest[0].name === 'eventID')) {
-    throw new BindingSyntaxError(`$(${inside}): context offers only $(context.eventID)`, offset);
+  if (
+    root === 'context' &&
+    !(rest.length === 1 && rest[0]?.kind === 'field' && CONTEXT.includes(rest[0].name))
+  ) {
+    throw new BindingSyntaxError(
+      `$(${inside}): context offers only $(context.eventID) and, in schedules, $(context.scheduledTime)`,
+      offset,
+    );
   }
   return { source: inside, root, steps: rest };
 }

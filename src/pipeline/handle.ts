@@ -98,7 +98,8 @@ export async function handleWebhook(
   return { kind: 'processed', eventId: flow.eventId, route, event, triggers, dedupeKey: flow.key };
 }
 
-interface Flow {
+/** What one trigger run reads; a schedule's slot builds one too (src/pipeline/slot.ts). */
+export interface Flow {
   readonly config: Config;
   readonly route: Route;
   readonly io: PipelineIO;
@@ -108,9 +109,11 @@ interface Flow {
   readonly key: string | undefined;
   readonly header: Readonly<Record<string, readonly string[]>>;
   readonly requestURL: string;
+  /** A schedule's slot time, RFC 3339 UTC: `$(context.scheduledTime)` (§13). */
+  readonly scheduledTime?: string;
 }
 
-function runTrigger(
+export function runTrigger(
   flow: Flow,
   trigger: Trigger,
   progress: ResourceRef[],
@@ -146,6 +149,7 @@ function runTrigger(
       extensions: intercepted.extensions,
       eventId: flow.eventId,
       maxValueBytes: flow.config.gateway.maxValueBytes,
+      ...(flow.scheduledTime !== undefined ? { scheduledTime: flow.scheduledTime } : {}),
     },
     trace,
     name,
@@ -333,7 +337,7 @@ function failed(
  * the resources that existed by then (`progress`, copied: the abandoned work may still add to it), so
  * partial success is reported per resource on this path too.
  */
-function withDeadline(
+export function withDeadline(
   trigger: Trigger,
   work: Promise<TriggerOutcome>,
   io: PipelineIO,

@@ -67,7 +67,7 @@ describe('validate', () => {
     expect(r.stdout).toBe('routes.yaml: ok\n');
     expect(r.stderr.trim().split('\n')).toEqual([
       `${bad}:1:1: routes: is required`,
-      `${bad}:2:1: rotes: unknown key (did you mean "routes"?); allowed: apiVersion, gateway, bindings, templates, routes`,
+      `${bad}:2:1: rotes: unknown key (did you mean "routes"?); allowed: apiVersion, gateway, bindings, templates, routes, schedules`,
     ]);
   });
 

@@ -56,7 +56,7 @@ describe('fast and positioned parses agree', () => {
     const result = loadConfigBytes(Buffer.from(text), 'r.yaml');
     expect(result).toEqual(loadConfigBytes(Buffer.from(text), 'r.yaml', { parser: 'positions' }));
     expect(result.ok ? [] : result.problems).toContain(
-      'r.yaml:2:1: rotes: unknown key (did you mean "routes"?); allowed: apiVersion, gateway, bindings, templates, routes',
+      'r.yaml:2:1: rotes: unknown key (did you mean "routes"?); allowed: apiVersion, gateway, bindings, templates, routes, schedules',
     );
   });
 
