@@ -63,8 +63,9 @@ const child = spawn(
     '0',
     '--drain-delay',
     '0',
-    '--log-level',
-    'warn',
+    // Every delivery is held until its 9 s deadline during the outage: room for all of them at once.
+    '--max-in-flight',
+    String(DELIVERIES + 10),
   ],
   {
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, KUBECONFIG: fake.kubeconfigPath },
