@@ -66,6 +66,8 @@ const child = spawn(
     // Every delivery is held until its 9 s deadline during the outage: room for all of them at once.
     '--max-in-flight',
     String(DELIVERIES + 10),
+    '--max-in-flight-per-route',
+    String(DELIVERIES + 10),
   ],
   {
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, KUBECONFIG: fake.kubeconfigPath },
