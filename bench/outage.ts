@@ -109,6 +109,7 @@ const answers = await Promise.all(
 const retrying = answers.filter((a) => a.status === 503 && a.retrying).length;
 progress(`answers: ${retrying} × 503 retrying, others ${JSON.stringify(answers.filter((a) => !a.retrying))}`);
 
+// The outage lasts at least until every delivery has its 503 (the 9 s webhook deadline), whatever --outage-seconds says.
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + OUTAGE_MS - Date.now())));
 const refusedDuringOutage = fake.requests.length;
 fake.setFaults({});
