@@ -352,6 +352,11 @@ function readAll(res: http.IncomingMessage, maxBytes: number): Promise<string> {
       chunks.push(chunk);
     });
     res.once('error', (error) => reject(readError(error)));
+    // Settles a stream that closes without 'end' or 'error' (a no-op after either).
+    res.once('close', () => {
+      if (!res.complete)
+        reject(new KubeNetworkError(new Error('the connection closed before the answer was complete')));
+    });
     res.once('end', () =>
       resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
     );
