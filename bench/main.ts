@@ -37,6 +37,20 @@ async function floorSection(ctx: Context, payloads: readonly Payload[]): Promise
   return (JSON.parse(out) as { results: FloorResults }).results;
 }
 
+/** Issue #15's outage figures: bench/outage.ts in a process of its own (it runs the fake API in-process). */
+async function outageSection(ctx: Context): Promise<Record<string, number>> {
+  const seconds = ctx.settings.quick ? 5 : 30;
+  ctx.progress(`outage: 100 keyed deliveries, the API refusing every create for ${seconds} s`);
+  const out = await run('outage', process.execPath, [
+    path.join(benchDir, 'outage.js'),
+    '--gateway',
+    ctx.settings.gatewayMain,
+    '--outage-seconds',
+    String(seconds),
+  ]);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
+}
+
 async function main(): Promise<number> {
   let s: Settings;
   try {
@@ -91,6 +105,7 @@ async function main(): Promise<number> {
   if (s.sections.has('create')) partial.create = await createSection(ctx, github);
   if (s.sections.has('sizes')) partial.sizes = await sizesSection(ctx, sizes);
   if (s.sections.has('routes')) partial.routes = await routesSection(ctx, github);
+  if (s.sections.has('outage')) partial.outage = await outageSection(ctx);
 
   const results: Results = {
     ...partial,

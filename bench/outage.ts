@@ -63,8 +63,11 @@ const child = spawn(
     '0',
     '--drain-delay',
     '0',
-    '--log-level',
-    'warn',
+    // Every delivery is held until its 9 s deadline during the outage: room for all of them at once.
+    '--max-in-flight',
+    String(DELIVERIES + 10),
+    '--max-in-flight-per-route',
+    String(DELIVERIES + 10),
   ],
   {
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, KUBECONFIG: fake.kubeconfigPath },
@@ -106,6 +109,7 @@ const answers = await Promise.all(
 const retrying = answers.filter((a) => a.status === 503 && a.retrying).length;
 progress(`answers: ${retrying} × 503 retrying, others ${JSON.stringify(answers.filter((a) => !a.retrying))}`);
 
+// The outage lasts at least until every delivery has its 503 (the 9 s webhook deadline), whatever --outage-seconds says.
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + OUTAGE_MS - Date.now())));
 const refusedDuringOutage = fake.requests.length;
 fake.setFaults({});

@@ -25,6 +25,8 @@ export interface Results {
   readonly sizes?: SizeResults;
   readonly routes?: readonly RouteCountRun[];
   readonly seconds: number;
+  /** Issue #15: background completion through an API outage (bench/outage.ts). */
+  readonly outage?: Readonly<Record<string, number>>;
 }
 
 interface Target {
@@ -537,6 +539,13 @@ export function render(r: Results, s: Summary): string {
         s.targets.map((t) => [t.target, t.measured, t.status]),
       ),
     );
+  }
+  if (r.outage) {
+    out.push(
+      '',
+      '6. Outage: keyed deliveries while the API refuses every create, then recovers (bench/outage.ts)',
+    );
+    for (const [name, value] of Object.entries(r.outage)) out.push(`  ${name.padEnd(34)} ${value}`);
   }
   out.push('', `total time: ${Math.round(r.seconds)} s`);
   return out.join('\n');

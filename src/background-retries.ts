@@ -59,6 +59,7 @@ export type BackgroundListener = (final: BackgroundFinal) => void;
 const DEFAULT_FIRST_BACKOFF_MS = 1_000;
 const DEFAULT_MAX_BACKOFF_MS = 15_000;
 const MIN_ATTEMPT_MS = 500;
+const DRAIN_WAIT_MS = 1_000;
 
 interface Pending {
   readonly key: string;
@@ -152,7 +153,7 @@ export class BackgroundRetries {
   async drain(deadline: number): Promise<BackgroundFinal[]> {
     this.closed = true;
     // One attempt now for every job waiting out a backoff: the time left is bounded, and a cluster that is
-    // back should not wait for a backoff to expire. Later waits are the usual ones.
+    // back should not wait for a backoff to expire. Later waits are at most DRAIN_WAIT_MS.
     for (const entry of this.pending.values()) entry.wake?.();
     const all = Promise.all([...this.pending.values()].map((p) => p.finished));
     let timer: NodeJS.Timeout | undefined;
@@ -207,7 +208,10 @@ export class BackgroundRetries {
     for (const request of job.creates) {
       for (;;) {
         // Wait first: the create just failed at the webhook's deadline (or the previous round here).
-        const wait = Math.min(waitMs, Math.max(0, retryUntil - this.now()));
+        // While draining (SIGTERM) the time left is short and bounded: try every second rather than sit out a
+        // long backoff or Retry-After past the shutdown timeout.
+        const paced = this.closed ? Math.min(waitMs, DRAIN_WAIT_MS) : waitMs;
+        const wait = Math.min(paced, Math.max(0, retryUntil - this.now()));
         if (wait > 0) await nap(entry, wait);
         if (stop.signal.aborted) return final(entry, 'abandoned', entry.lastProblem);
         const left = retryUntil - this.now();

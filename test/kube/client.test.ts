@@ -175,6 +175,16 @@ describe('request() on the wire', () => {
     expect(requests[0]!.headers['impersonate-user']).toBe('bob');
   });
 
+  it('an OIDC id-token from the kubeconfig (openid-client loaded on first use) becomes the bearer token', async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const idToken = `${b64({ alg: 'none' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 3600 })}.sig`;
+    const { client, requests } = await loopback((_req, res) => res.end(), {
+      authProvider: { name: 'oidc', config: { 'id-token': idToken, 'client-id': 'gateway' } },
+    });
+    await client.request({ method: 'GET', path: '/version' });
+    expect(requests[0]!.headers['authorization']).toBe(`Bearer ${idToken}`);
+  });
+
   it('a body that is not JSON comes back as text', async () => {
     const { client } = await loopback((_req, res) => res.writeHead(404).end('404 page not found\n'));
     expect(await client.request({ method: 'GET', path: '/nope' })).toMatchObject({
