@@ -353,4 +353,10 @@ export interface PipelineIO {
   /** Epoch milliseconds by which the answer must be sent. */
   readonly deadline: number;
   readonly trace: ((event: TraceEvent) => void) | undefined;
+  /** §12.0 item 2: the `tekton-gateway.dev/instance` label value; default `<gateway.namespace>.<gateway.name>`. */
+  readonly instance?: string;
+  /** §12.0 item 3: the state key's bytes, when `--state-key-file` names a readable one. */
+  readonly stateKey?: Buffer;
+  /** Epoch milliseconds when the webhook arrived; a background retry or a replay passes the original. */
+  readonly receivedAt?: number;
 }

@@ -111,6 +111,12 @@ export const SERVE: CommandSpec = {
       env: 'MAX_IN_FLIGHT_PER_ROUTE',
       help: 'webhooks worked on at once for one route, so a noisy route cannot take every slot (default: half of --max-in-flight)',
     },
+    {
+      name: 'state-key-file',
+      value: 'FILE',
+      env: 'STATE_KEY_FILE',
+      help: 'key that signs created runs; following runs (status, keep, concurrency) is off without it',
+    },
   ],
 };
 

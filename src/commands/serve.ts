@@ -10,6 +10,9 @@ import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/ser
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
 import type { Config, CreateFn } from '../model.js';
+import { resolveIdentity } from '../follow/identity.js';
+import { readStateKey } from '../follow/state-key.js';
+import { instanceLabel } from '../pipeline/run-stamp.js';
 import { ConfigWatcher } from '../reload.js';
 import { SecretStore } from '../secrets.js';
 import { logWebhook } from '../webhook-log.js';
@@ -94,8 +97,19 @@ export async function startServe(
   });
   secrets.watch(config.secretRefs);
 
+  const identity = resolveIdentity(io.env, config.gateway.namespace);
+  const instance = instanceLabel(identity.podNamespace, config.gateway.name);
+  const stateKey = readStateKey(args.values['state-key-file'] as string | undefined);
+  if (!stateKey.ok) {
+    // Given but unusable is an operator's mistake (error); not given at all is a choice (info).
+    const level = args.values['state-key-file'] ? 'error' : 'info';
+    log[level]('following runs is off (status, keep, concurrency)', { why: stateKey.why });
+  }
+
   let shuttingDown = false;
   const deps: GatewayDeps = {
+    instance,
+    stateKey: stateKey.ok ? stateKey.key : undefined,
     config: () => config,
     ready: () => !shuttingDown,
     secrets: secrets.lookup,

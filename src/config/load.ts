@@ -34,6 +34,7 @@ import type {
 } from '../model.js';
 import { compileCel, type CelCompileResult } from '../pipeline/cel.js';
 import { BindingSyntaxError, compileBindingValue, scanExpressions } from '../pipeline/expressions.js';
+import { isReservedKey } from '../pipeline/run-stamp.js';
 import { formatProblems, type Problem } from './problems.js';
 import { validateNode, validateValue, type PathSegment } from './schema-dsl.js';
 import { ROUTES_SCHEMA } from './schema.js';
@@ -416,6 +417,16 @@ class Compiler {
         metadata ? [...at, 'metadata'] : at,
         'needs metadata.generateName (or a fixed metadata.name)',
       );
+    }
+    for (const field of ['labels', 'annotations'] as const) {
+      for (const key of Object.keys(obj(metadata?.[field]) ?? {})) {
+        if (isReservedKey(key)) {
+          this.report(
+            [...at, 'metadata', field, key],
+            `${key} is written by the gateway (contract §6, §12.0 item 3): a template may not set it`,
+          );
+        }
+      }
     }
     this.checkTemplateStrings(object, declared, at);
     return this.problems.length === before;

@@ -56,4 +56,8 @@ export interface GatewayDeps {
   /** In-flight cap and per-route fairness; none: unlimited. */
   readonly limiter?: InFlightLimiter;
   readonly admin?: AdminHooks;
+  /** §12.0 item 2: the instance label every created object carries. */
+  readonly instance?: string;
+  /** §12.0 item 3: the key that signs created runs, when configured. */
+  readonly stateKey?: Buffer;
 }

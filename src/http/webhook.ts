@@ -128,6 +128,9 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
       // Always recorded: debug logs show it, and info logs redact the param values it holds from cluster
       // messages (src/webhook-log.ts).
       trace: (e) => trace.push(e),
+      instance: deps.instance,
+      stateKey: deps.stateKey,
+      receivedAt: started,
     };
     let result: WebhookResult;
     try {

@@ -22,7 +22,8 @@ import { intercept } from './intercept.js';
 import { deterministicUid, eventIdLabel } from './names.js';
 import { checkContentType, parseBody } from './parse.js';
 import { dedupeKey, deliveryId, eventType } from './provider.js';
-import { renderResources, resourceRef, type RenderedResource } from './render.js';
+import { redrawName, renderResources, resourceRef, type RenderedResource } from './render.js';
+import { instanceLabel } from './run-stamp.js';
 import { verifySignature } from './verify/index.js';
 
 export async function handleWebhook(
@@ -31,6 +32,7 @@ export async function handleWebhook(
   delivery: Delivery,
   io: PipelineIO,
 ): Promise<WebhookResult> {
+  const receivedAt = io.receivedAt ?? io.now();
   const eventId = deliveryId(route, delivery.headers) ?? io.randomUUID();
   const reject = (kind: Rejection['kind'], message: string): WebhookResult => ({
     kind: 'rejected',
@@ -65,6 +67,7 @@ export async function handleWebhook(
     key: dedupeKey(route, delivery.headers, delivery.body),
     header: canonicalHeaders(delivery.headers),
     requestURL: delivery.requestURL,
+    receivedAt,
   };
   // Triggers run concurrently; the answer waits for all of them, but never past the request deadline.
   // Each trigger records the resources that exist so far, so a deadline answer can still list them.
@@ -90,6 +93,7 @@ interface Flow {
   readonly key: string | undefined;
   readonly header: Readonly<Record<string, readonly string[]>>;
   readonly requestURL: string;
+  readonly receivedAt: number;
 }
 
 function runTrigger(
@@ -135,6 +139,9 @@ function runTrigger(
     dedupeKey: flow.key,
     uid: flow.key === undefined ? io.randomUUID() : deterministicUid(flow.key, route.path, name),
     kinds: flow.config.gateway.kinds,
+    instance: io.instance ?? instanceLabel(flow.config.gateway.namespace, flow.config.gateway.name),
+    receivedAt: flow.receivedAt,
+    stateKey: io.stateKey,
   });
   if (io.create === undefined) return { name, outcome: 'rendered', objects: resources.map((r) => r.object) };
   return createAll(flow, trigger, resources, io.create, progress);
@@ -158,8 +165,8 @@ async function createAll(
   const returned: JsonObject[] = [];
   let createdAny = false;
   const serviceAccount = trigger.serviceAccountName ?? route.serviceAccountName;
-  for (const resource of resources) {
-    const result: CreateResult = await create({
+  const createOne = (resource: RenderedResource): Promise<CreateResult> =>
+    create({
       object: resource.object,
       group: resource.group,
       version: resource.version,
@@ -171,6 +178,15 @@ async function createAll(
       dryRun: io.serverDryRun,
       deadline: io.deadline,
     });
+  for (let resource of resources) {
+    let result = await createOne(resource);
+    // A random name that is taken gets a new draw (§12.0 item 3); one found after a lost attempt is this
+    // call's own object (a collision of 10 random characters is not a realistic explanation).
+    for (let draw = 1; draw < 5 && result.kind === 'exists' && resource.naming === 'random'; draw++) {
+      if (result.afterLostAttempt) break;
+      resource = redrawName(resource, io.stateKey);
+      result = await createOne(resource);
+    }
     const ref = resourceRef(resource.object);
     switch (result.kind) {
       case 'created':
@@ -179,7 +195,11 @@ async function createAll(
         done.push(resourceRef({ ...resource.object, ...result.object }));
         break;
       case 'exists':
-        if (resource.naming === 'deterministic') {
+        if (
+          resource.naming === 'deterministic' ||
+          (resource.naming === 'random' && result.afterLostAttempt)
+        ) {
+          if (resource.naming === 'random') createdAny = true;
           done.push(ref);
           break;
         }
