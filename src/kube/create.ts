@@ -1,23 +1,22 @@
-// The gateway's one door to the Kubernetes API (contract §6): find the cluster, create one rendered object,
-// and turn whatever the API or the network answered into a CreateResult value. This is the only file that
-// imports @kubernetes/client-node, so the move to client-node 2.x (which needs Node 22) touches nothing else.
+// The gateway's door to the Kubernetes API for creating runs (contract §6): find the cluster, create one
+// rendered object through our lean client (src/kube/client.ts), and turn whatever the API or the network
+// answered into a CreateResult value. client-node itself is loaded only by src/kube/client-node.ts.
 import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ApiException,
-  CustomObjectsApi,
-  KubeConfig,
-  Observable,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
 import type { CreateFn, CreateRequest, CreateResult, JsonObject } from '../model.js';
+import { KubeConfig } from './client-node.js';
+import {
+  KubeAbortError,
+  KubeNetworkError,
+  kubeClientFromConfig,
+  tlsMaterial,
+  type KubeResponse,
+  type LeanKubeClient,
+} from './client.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Finding the cluster
@@ -140,6 +139,8 @@ export interface CreateOptions {
   random?: () => number;
   /** Time kept back before `request.deadline` so the webhook answer still goes out in time. */
   marginMs?: number;
+  /** A client to share (e.g. with run following); by default makeCreate builds its own and close() ends it. */
+  client?: LeanKubeClient;
 }
 
 // Backoff between attempts: 100 ms doubling to at most 2 s, each wait drawn from [½, 1] of that
@@ -166,11 +167,8 @@ type Attempt =
     };
 
 export function makeCreate(cluster: Cluster, options: CreateOptions = {}): CreateFn & { close(): void } {
-  const kubeConfig = cluster.kubeConfig;
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  // client-node 1.x builds a new Agent (and so a new TLS connection) for every request (#2893, fixed only
-  // in 2.0); one keep-alive agent, set by the per-call middleware below, reuses connections instead.
-  const agent = sharedAgent(kubeConfig);
+  const client = options.client ?? kubeClientFromConfig(cluster.kubeConfig, { maxSockets: MAX_SOCKETS });
+  const ownClient = options.client === undefined;
   const closing = new AbortController();
   // Every create backing off waits on this one signal; a burst of webhooks during an API outage easily has
   // more than Node's default 10 waiting, which would print a "possible memory leak" warning that is not
@@ -187,41 +185,24 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
 
   async function attempt(request: CreateRequest, timeoutMs: number): Promise<Attempt> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
     inFlight.add(controller);
     try {
-      return await send(request, controller.signal);
+      return await send(request, controller.signal, timeoutMs);
     } finally {
-      clearTimeout(timer);
       inFlight.delete(controller);
     }
   }
 
-  async function send(request: CreateRequest, signal: AbortSignal): Promise<Attempt> {
-    // ONE middleware doing everything: with two, the generated client's `middleware.reverse()` (which
-    // mutates the array) would flip their order on every call. Per-call middleware of the object-param
-    // API must return client-node's Observable; a Promise fails with "toPromise is not a function".
-    const middleware: ObservableMiddleware = {
-      pre(context: RequestContext) {
-        // Authentication ran before this, so the bearer token and client certificate are already set.
-        if (agent) context.setAgent(agent);
-        context.setSignal(signal);
-        if (request.impersonate) context.setHeaderParam('Impersonate-User', request.impersonate);
-        return new Observable(Promise.resolve(context));
-      },
-      post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
-    };
+  async function send(request: CreateRequest, signal: AbortSignal, timeoutMs: number): Promise<Attempt> {
     const started = performance.now();
     const report = (code: number | 'error') =>
       options.onRequest?.({ verb: 'create', code, seconds: (performance.now() - started) / 1000 });
+    let response: KubeResponse;
     try {
-      const response = await api.createNamespacedCustomObjectWithHttpInfo(
-        {
-          group: request.group,
-          version: request.version,
-          namespace: request.namespace,
-          plural: request.plural,
-          body: request.object,
+      response = await client.request({
+        method: 'POST',
+        path: `/apis/${segment(request.group)}/${segment(request.version)}/namespaces/${segment(request.namespace)}/${segment(request.plural)}`,
+        query: {
           dryRun: request.dryRun ? 'All' : undefined,
           fieldManager,
           // Tekton's CRDs have structural schemas since v0.70: the API server silently prunes unknown fields
@@ -229,33 +210,28 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
           // the user sees, instead of a run that quietly ignores part of its spec.
           fieldValidation: 'Strict',
         },
-        { middleware: [middleware], middlewareMergeStrategy: 'append' },
-      );
-      report(response.httpStatusCode);
-      const object: unknown = response.data;
-      return { final: { kind: 'created', object: isObject(object) ? object : {} } };
+        body: request.object,
+        impersonate: request.impersonate,
+        signal,
+        timeoutMs,
+      });
     } catch (error) {
-      if (error instanceof ApiException) {
-        report(error.code);
-        return fromStatus(error, request);
-      }
       report('error');
       if (closing.signal.aborted) {
         return { final: unavailable('the Kubernetes client was closed', undefined) };
       }
-      const name = error instanceof Error ? error.name : '';
-      if (name === 'AbortError') {
+      if (error instanceof KubeAbortError) {
         return {
           transient: 'the Kubernetes API did not answer in time',
           retryAfterSeconds: undefined,
           reachedApi: true,
         };
       }
-      if (name === 'FetchError') {
+      if (error instanceof KubeNetworkError) {
         return {
           transient: `cannot reach the Kubernetes API: ${errorText(error)}`,
           retryAfterSeconds: undefined,
-          reachedApi: (error as { code?: unknown }).code !== 'ECONNREFUSED',
+          reachedApi: error.code !== 'ECONNREFUSED',
         };
       }
       // Not the API and not the network: e.g. an unreadable token file or a failing exec credential plugin.
@@ -263,6 +239,12 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
         final: unavailable(`cannot send the request to the Kubernetes API: ${errorText(error)}`, undefined),
       };
     }
+    report(response.status);
+    if (response.status >= 200 && response.status < 300) {
+      const object = response.body;
+      return { final: { kind: 'created', object: isObject(object) ? object : {} } };
+    }
+    return fromStatus(response, request);
   }
 
   async function create(request: CreateRequest): Promise<CreateResult> {
@@ -311,17 +293,17 @@ export function makeCreate(cluster: Cluster, options: CreateOptions = {}): Creat
     close() {
       closing.abort();
       for (const controller of inFlight) controller.abort();
-      agent?.destroy();
+      if (ownClient) client.close();
     },
   });
 }
 
 /** Maps a non-2xx answer: refusals are final, 429 and 500/502/503/504 are worth another try. */
-function fromStatus(error: ApiException<unknown>, request: CreateRequest): Attempt {
-  const code = error.code;
-  const status = parseStatus(error.body);
+function fromStatus(response: KubeResponse, request: CreateRequest): Attempt {
+  const code = response.status;
+  const status = parseStatus(response.body);
   const message = status.message ?? (http.STATUS_CODES[code] || `HTTP ${code}`);
-  const retryAfterSeconds = parseRetryAfter(error.headers['retry-after']) ?? status.retryAfterSeconds;
+  const retryAfterSeconds = parseRetryAfter(response.headers['retry-after']) ?? status.retryAfterSeconds;
   if (code === 429 || code === 500 || code === 502 || code === 503 || code === 504) {
     // 429 comes from priority-and-fairness or max-in-flight, before the request is handled; a 5xx may come
     // after storage (a 504 "may still be processing the request", a proxy losing the answer).
@@ -344,20 +326,22 @@ interface StatusFields {
 }
 
 /**
- * client-node 1.4 hands over the raw response text (undefined for 401). It is a Status object for most
- * errors, but plain text for 429 from priority-and-fairness and for `404 page not found`. The exception's
- * own message is never used: it embeds every response header.
+ * The error body is a Status object for most errors (parsed by the client when sent as JSON), but plain
+ * text for 429 from priority-and-fairness and for `404 page not found`, and may be empty (401).
  */
 function parseStatus(body: unknown): StatusFields {
-  const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : undefined;
-  if (text === undefined || text.trim() === '') {
-    return { message: undefined, reason: undefined, retryAfterSeconds: undefined };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { message: text.trim(), reason: undefined, retryAfterSeconds: undefined };
+  let parsed: unknown = body;
+  let text = '';
+  if (typeof body === 'string') {
+    text = body;
+    if (text.trim() === '') return { message: undefined, reason: undefined, retryAfterSeconds: undefined };
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { message: text.trim(), reason: undefined, retryAfterSeconds: undefined };
+    }
+  } else {
+    text = JSON.stringify(body) ?? '';
   }
   if (!isObject(parsed)) return { message: text.trim(), reason: undefined, retryAfterSeconds: undefined };
   const details = isObject(parsed['details']) ? parsed['details'] : {};
@@ -370,7 +354,8 @@ function parseStatus(body: unknown): StatusFields {
 }
 
 /** Retry-After in seconds; the HTTP-date form is accepted too, though the API server sends seconds. */
-function parseRetryAfter(value: string | undefined): number | undefined {
+function parseRetryAfter(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value.trim() === '') return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   const date = Date.parse(value);
@@ -386,40 +371,9 @@ function unavailable(message: string, retryAfterSeconds: number | undefined): Cr
   return { kind: 'unavailable', message, retryAfterSeconds };
 }
 
-/** One keep-alive agent with the same TLS material client-node would put on its per-request agents. */
-function sharedAgent(kubeConfig: KubeConfig): http.Agent | undefined {
-  const cluster = kubeConfig.getCurrentCluster();
-  // With a proxy, client-node builds a proxy agent itself; replacing it would bypass the proxy.
-  if (!cluster || cluster.proxyUrl) return undefined;
-  if (cluster.server.startsWith('http:')) return new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-  return new https.Agent({
-    keepAlive: true,
-    maxSockets: MAX_SOCKETS,
-    ...tlsMaterial(kubeConfig),
-    ...(cluster.skipTLSVerify ? { rejectUnauthorized: false } : {}),
-    ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-  });
-}
-
-/** CA and client certificate from files or inline data. Read once: a rotated cluster CA needs a restart. */
-function tlsMaterial(kubeConfig: KubeConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
-  const cluster = kubeConfig.getCurrentCluster();
-  const user = kubeConfig.getCurrentUser();
-  const ca = pem('certificate-authority', cluster?.caFile, cluster?.caData);
-  const cert = pem('client-certificate', user?.certFile, user?.certData);
-  const key = pem('client-key', user?.keyFile, user?.keyData);
-  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
-}
-
-function pem(what: string, file: string | undefined, data: string | undefined): Buffer | undefined {
-  if (file) {
-    try {
-      return fs.readFileSync(file);
-    } catch (error) {
-      throw new Error(`cannot read ${what} ${file}`, { cause: error });
-    }
-  }
-  return data ? Buffer.from(data, 'base64') : undefined;
+/** A path segment as the API expects it: names are DNS labels, but nothing unescaped reaches the URL. */
+function segment(value: string): string {
+  return encodeURIComponent(value);
 }
 
 function isObject(value: unknown): value is JsonObject {
