@@ -29,7 +29,10 @@ export function isPending(run: RunView): boolean {
  * The status report a run is due, if any: its current state when later than the one recorded and not one
  * the host refused for good. A run first seen finished reports only its final state (level-triggered).
  */
-export function reportAction(run: RunView, reports: boolean): Action | undefined {
+export function reportAction(
+  run: RunView,
+  reports: boolean,
+): Extract<Action, { type: 'report' }> | undefined {
   if (!reports) return undefined;
   if (run.failed === run.state) return undefined;
   if (!isLater(run.state, run.reported)) return undefined;
