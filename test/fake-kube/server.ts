@@ -816,7 +816,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     },
     remove: (plural, namespace, name) => deleteStored(resourceFor(plural), namespace, name, true),
     expireHistory: () => {
-      compactedBelow = resourceVersion + 1;
+      // Compaction at the current revision: a watch from it (what a fresh list returns) still works.
+      compactedBelow = resourceVersion;
       history.length = 0;
       const message = `too old resource version: ${resourceVersion} (${compactedBelow})`;
       for (const watcher of [...watchers]) {
