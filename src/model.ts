@@ -175,6 +175,39 @@ export interface Trigger {
   readonly template: Template;
   readonly namespace: string | undefined;
   readonly serviceAccountName: string | undefined;
+  /** v2 §12.2: finished runs kept, after precedence (trigger, route, gateway.keep); undefined: none pruned. */
+  readonly keep?: Keep | undefined;
+  /** v2 §12.3. */
+  readonly concurrency?: Concurrency | undefined;
+  /** v2 §12.1: the trigger's status, else the route's; undefined: no status reported. */
+  readonly status?: StatusConfig | undefined;
+}
+
+/** `keep: N` or `{successful, failed}` (an absent side never deletes). */
+export type Keep =
+  | { readonly total: number }
+  | { readonly successful: number | undefined; readonly failed: number | undefined };
+
+export interface Concurrency {
+  readonly key: BindingExpression;
+  readonly cancelInProgress: boolean;
+  readonly limit: number | undefined;
+}
+
+export type StatusHost = 'github' | 'gitlab' | 'gitea' | 'bitbucket-cloud' | 'bitbucket-datacenter';
+
+export interface StatusConfig {
+  readonly host: StatusHost;
+  readonly tokenRef: SecretRef | undefined;
+  readonly app: { readonly id: number; readonly privateKeyRef: SecretRef } | undefined;
+  readonly basicAuthRef: { readonly usernameRef: SecretRef; readonly passwordRef: SecretRef } | undefined;
+  /** The API root, without a trailing slash. */
+  readonly apiURL: string;
+  /** May use $(run.namespace), $(run.name), $(run.kind), $(trigger.name), $(route.path). */
+  readonly context: string | undefined;
+  readonly targetURL: string | undefined;
+  readonly repository: BindingExpression | undefined;
+  readonly commit: BindingExpression | undefined;
 }
 
 export interface Route {
@@ -197,6 +230,10 @@ export interface GatewaySettings {
   readonly maxBodyBytes: number;
   readonly kinds: readonly KindRule[];
   readonly requestTimeoutMs: number;
+  /** v2 §12.2: every trigger's keep unless its route or itself says otherwise. */
+  readonly keep?: Keep | undefined;
+  /** v2 §12.1: Tekton Dashboard base URL, for status links. */
+  readonly dashboardURL?: string | undefined;
 }
 
 export interface Config {

@@ -35,6 +35,7 @@ import type {
 import { compileCel, type CelCompileResult } from '../pipeline/cel.js';
 import { BindingSyntaxError, compileBindingValue, scanExpressions } from '../pipeline/expressions.js';
 import { isReservedKey } from '../pipeline/run-stamp.js';
+import { compileFollow, keepOf } from './follow.js';
 import { formatProblems, type Problem } from './problems.js';
 import { validateNode, validateValue, type PathSegment } from './schema-dsl.js';
 import { ROUTES_SCHEMA } from './schema.js';
@@ -45,6 +46,8 @@ export interface LoadOptions {
   readonly secretsDir?: string | undefined;
   /** Tests: 'positions' skips the fast path, to compare the two parses. */
   readonly parser?: 'auto' | 'positions';
+  /** v2 §12.0 item 4: origins a status apiURL may name (serve's --status-api-origins); unset: not checked. */
+  readonly statusOrigins?: readonly string[] | undefined;
 }
 
 export type LoadResult =
@@ -174,6 +177,7 @@ class Compiler {
   readonly problems: Problem[] = [];
   readonly warnings: string[] = [];
   private kinds: readonly KindRule[] = [];
+  private gatewaySettings: GatewaySettings | undefined;
   private readonly bindings = new Map<string, readonly Binding[]>();
   private readonly templates = new Map<string, Template>();
   /**
@@ -196,6 +200,7 @@ class Compiler {
     const top = obj(root);
     if (!top) return undefined;
     const gateway = this.gateway(obj(top.gateway) ?? {});
+    this.gatewaySettings = gateway;
     for (const [name, entries] of Object.entries(obj(top.bindings) ?? {})) {
       this.bindings.set(name, this.bindingList(arr(entries) ?? [], ['bindings', name]));
     }
@@ -300,6 +305,8 @@ class Compiler {
       maxBodyBytes: int(spec.maxBodyBytes) ?? DEFAULTS.maxBodyBytes,
       kinds,
       requestTimeoutMs: int(spec.requestTimeoutMs) ?? DEFAULTS.requestTimeoutMs,
+      keep: keepOf(spec.keep) || undefined,
+      dashboardURL: str(spec.dashboardURL)?.replace(/\/+$/, ''),
     };
   }
 
@@ -521,7 +528,21 @@ class Compiler {
           `trigger "${trigger.name}" is already defined in this route`,
         );
       names.add(trigger.name);
-      triggers.push(trigger);
+      const follow = compileFollow(
+        {
+          provider,
+          routeSpec: spec,
+          triggerSpec: obj(t) ?? {},
+          routeAt: at,
+          triggerAt: [...at, 'triggers', j],
+          gatewayKeep: this.gatewaySettings?.keep,
+          template: trigger.template,
+          statusOrigins: this.options.statusOrigins,
+          hasDashboard: this.gatewaySettings?.dashboardURL !== undefined,
+        },
+        (path, message) => this.report(path, message),
+      );
+      triggers.push({ ...trigger, ...follow });
     });
     if (!routePath || !provider) return undefined;
     return {

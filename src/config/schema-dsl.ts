@@ -19,6 +19,13 @@ export interface IntegerSchema extends Described {
   readonly type: 'integer';
   readonly minimum?: number;
   readonly maximum?: number;
+  /** v2: `false` is accepted too (turns an inherited setting off, e.g. `keep: false`). */
+  readonly allowFalse?: boolean;
+}
+/** v2: true/false; `only` restricts it to one value (e.g. `status: false`). */
+export interface BooleanSchema extends Described {
+  readonly type: 'boolean';
+  readonly only?: boolean;
 }
 export interface ObjectSchema extends Described {
   readonly type: 'object';
@@ -51,7 +58,14 @@ export interface JsonObjectSchema extends Described {
 }
 
 export type Schema =
-  StringSchema | IntegerSchema | ObjectSchema | MapSchema | ArraySchema | EitherSchema | JsonObjectSchema;
+  | StringSchema
+  | IntegerSchema
+  | ObjectSchema
+  | MapSchema
+  | ArraySchema
+  | EitherSchema
+  | JsonObjectSchema
+  | BooleanSchema;
 
 export type PathSegment = string | number;
 
@@ -167,8 +181,16 @@ function walk<N>(
       if (problem !== undefined) fail(problem);
       return;
     }
+    case 'boolean': {
+      const value = kind === 'scalar' ? view.value(node) : undefined;
+      if (typeof value !== 'boolean' || (schema.only !== undefined && value !== schema.only)) {
+        fail(schema.only === undefined ? 'must be true or false' : `must be ${String(schema.only)}`);
+      }
+      return;
+    }
     case 'integer': {
       const value = kind === 'scalar' ? view.value(node) : undefined;
+      if (schema.allowFalse && value === false) return;
       if (typeof value !== 'number' || !Number.isInteger(value)) {
         fail(`must be an integer${kind === 'scalar' ? '' : `, not ${NOUN[kind]}`}`);
       } else if (schema.minimum !== undefined && value < schema.minimum) {
@@ -298,13 +320,19 @@ export function toJsonSchema(schema: Schema): JsonSchema {
         ...(schema.minLength !== undefined ? { minLength: schema.minLength } : {}),
         ...(schema.maxLength !== undefined ? { maxLength: schema.maxLength } : {}),
       };
-    case 'integer':
-      return {
+    case 'integer': {
+      const integer = {
         type: 'integer',
         ...description,
         ...(schema.minimum !== undefined ? { minimum: schema.minimum } : {}),
         ...(schema.maximum !== undefined ? { maximum: schema.maximum } : {}),
       };
+      return schema.allowFalse ? { ...description, oneOf: [integer, { const: false }] } : integer;
+    }
+    case 'boolean':
+      return schema.only === undefined
+        ? { type: 'boolean', ...description }
+        : { const: schema.only, ...description };
     case 'json-object':
       return { type: 'object', ...description };
     case 'array':

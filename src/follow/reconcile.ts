@@ -1,6 +1,7 @@
 // The follower's decisions, pure (contract §12.1–§12.3, §12.0 items 5–7): given runs as they are now,
 // what is to be done. The loop (./follower.ts) performs the actions and records them on the runs, so a
 // decision is always made from the objects' current state and a new leader needs nothing from the old one.
+import type { Keep } from '../model.js';
 import { byArrival, isFinal, isLater, type ReportState, type RunView } from './run-state.js';
 
 export type Action =
@@ -9,10 +10,7 @@ export type Action =
   | { readonly type: 'cancel'; readonly run: RunView }
   | { readonly type: 'start'; readonly run: RunView };
 
-/** `keep` after precedence (§12.0 item 6): a total, or per outcome (an absent side never deletes). */
-export type Keep =
-  | { readonly total: number }
-  | { readonly successful: number | undefined; readonly failed: number | undefined };
+export type { Keep };
 
 const CANCEL_VALUES = new Set(['Cancelled', 'CancelledRunFinally', 'StoppedRunFinally', 'TaskRunCancelled']);
 const PENDING_VALUES = new Set(['PipelineRunPending', 'TaskRunPending']);
