@@ -11,6 +11,7 @@ import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
 import type { Config, CreateFn } from '../model.js';
 import { resolveIdentity } from '../follow/identity.js';
+import type { Following } from '../follow/start.js';
 import { readStateKey } from '../follow/state-key.js';
 import { instanceLabel } from '../pipeline/run-stamp.js';
 import { ConfigWatcher } from '../reload.js';
@@ -63,7 +64,11 @@ export async function startServe(
   const shutdownMs = intFlag(args, 'shutdown-timeout') * 1000;
   const limits = limitSettings(args, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
 
-  const loaded = loadConfigFile(routesFile, { secretsDir });
+  const statusOrigins = ((args.values['status-api-origins'] as string | undefined) ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  const loaded = loadConfigFile(routesFile, { secretsDir, statusOrigins });
   if (!loaded.ok) {
     io.stderr(`${loaded.problems.join('\n')}\n`);
     return 1;
@@ -74,6 +79,7 @@ export async function startServe(
   metrics.configLoaded(config.sha256);
 
   let create: (CreateFn & { close(): void }) | undefined;
+  let kubeConfig: import('../kube/client-node.js').KubeConfig | undefined;
   if (!dryRun) {
     // Loaded only when a cluster is used: @kubernetes/client-node alone adds about 73 MiB of RSS and half a
     // second of start-up, which --dry-run never needs (BENCHMARKS.md).
@@ -89,6 +95,7 @@ export async function startServe(
       server: cluster.cluster.server,
     });
     create = makeCreate(cluster.cluster, { onRequest: (e) => metrics.kubeRequest(e) });
+    kubeConfig = cluster.cluster.kubeConfig;
   }
 
   const secrets = new SecretStore(secretsDir, {
@@ -104,6 +111,25 @@ export async function startServe(
     // Given but unusable is an operator's mistake (error); not given at all is a choice (info).
     const level = args.values['state-key-file'] ? 'error' : 'info';
     log[level]('following runs is off (status, keep, concurrency)', { why: stateKey.why });
+  }
+
+  // §12: following runs, with a cluster, a state key, and not in any dry-run mode (§12.0 item 10).
+  const followMode = args.values['follow'] as 'on' | 'log' | 'off';
+  let following: Following | undefined;
+  if (kubeConfig && !serverDryRun && stateKey.ok && followMode !== 'off') {
+    const { startFollowing } = await import('../follow/start.js');
+    following = startFollowing({
+      kubeConfig,
+      config: () => config,
+      identity,
+      instance,
+      stateKey: stateKey.key,
+      mode: followMode,
+      reporter: undefined,
+      log,
+      metrics,
+      env: io.env,
+    });
   }
 
   let shuttingDown = false;
@@ -158,13 +184,14 @@ export async function startServe(
   const watcher = new ConfigWatcher({
     file: routesFile,
     serving: config.sha256,
-    load: (bytes) => loadConfigBytes(bytes, routesFile, { secretsDir }),
+    load: (bytes) => loadConfigBytes(bytes, routesFile, { secretsDir, statusOrigins }),
     onLoaded: ({ config: next, warnings, cause }) => {
       const previous = config.sha256;
       config = next;
       metrics.configLoaded(next.sha256);
       metrics.reload('success');
       secrets.watch(next.secretRefs);
+      following?.sync();
       for (const w of warnings) log.warn(w);
       log.info('config reloaded', {
         file: routesFile,
@@ -225,6 +252,8 @@ export async function startServe(
     });
     webhook.drain();
     admin.drain();
+    // The leader gives its Lease up first, so another replica leads while this one drains (§12.0 item 9).
+    void following?.stop().catch((e: unknown) => log.warn('stopping run following', { error: String(e) }));
     const deadline = setTimeout(() => {
       log.error('shutdown timeout: in-flight requests did not finish', { inFlight: deps.limiter!.inFlight });
       finish(1);

@@ -2,6 +2,11 @@
 // §12.0 item 5, §12.1's table) and what the gateway recorded on it. Pure: a Kubernetes object in, plain
 // values out, so every decision downstream can be table-tested without a cluster.
 import {
+  CANCEL_IN_PROGRESS_ANNOTATION,
+  CONCURRENCY_LABEL,
+  LIMIT_ANNOTATION,
+} from '../pipeline/follow-stamp.js';
+import {
   RECEIVED_AT_ANNOTATION,
   ROUTE_ANNOTATION,
   TRIGGER_LABEL,
@@ -14,9 +19,7 @@ export type ReportState = RunState | 'error';
 
 export const STATUS_REPORTED = `${KEY_PREFIX}status-reported`;
 export const STATUS_FAILED = `${KEY_PREFIX}status-failed`;
-export const CONCURRENCY_LABEL = `${KEY_PREFIX}concurrency`;
-export const CANCEL_IN_PROGRESS_ANNOTATION = `${KEY_PREFIX}cancel-in-progress`;
-export const LIMIT_ANNOTATION = `${KEY_PREFIX}concurrency-limit`;
+export { CANCEL_IN_PROGRESS_ANNOTATION, CONCURRENCY_LABEL, LIMIT_ANNOTATION };
 
 const ORDER: Readonly<Record<ReportState, number>> = {
   pending: 0,

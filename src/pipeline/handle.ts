@@ -23,6 +23,7 @@ import { deterministicUid, eventIdLabel } from './names.js';
 import { checkContentType, parseBody } from './parse.js';
 import { dedupeKey, deliveryId, eventType } from './provider.js';
 import { redrawName, renderResources, resourceRef, type RenderedResource } from './render.js';
+import { followStamp } from './follow-stamp.js';
 import { instanceLabel } from './run-stamp.js';
 import { verifySignature } from './verify/index.js';
 
@@ -130,7 +131,15 @@ function runTrigger(
   );
   if (!bound.ok) return failed(name, bound.kind, bound.reason);
 
+  const stamp = followStamp(trigger, route.path, flow.config.gateway.name, flow.event, {
+    body: flow.body,
+    header: joinedHeader,
+    extensions: intercepted.extensions,
+    eventId: flow.eventId,
+  });
+  if (!stamp.ok) return failed(name, 'binding', stamp.reason);
   const resources = renderResources(trigger.template, bound.params, {
+    follow: stamp,
     gatewayName: flow.config.gateway.name,
     routePath: route.path,
     triggerName: name,

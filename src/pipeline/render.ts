@@ -58,6 +58,12 @@ export interface RenderContext {
   readonly receivedAt: number;
   /** The state key that signs runs (§12.0 item 3); without one, objects are not signed. */
   readonly stateKey: Buffer | undefined;
+  /** §12.1/§12.3 stamps of a followed trigger: extra labels and annotations, and whether runs start pending. */
+  readonly follow?: {
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+    readonly pending: boolean;
+  };
 }
 
 export interface RenderedResource {
@@ -101,6 +107,19 @@ export function renderResources(
       [ROUTE_ANNOTATION]: ctx.routePath,
       [RECEIVED_AT_ANNOTATION]: receivedAtValue(ctx.receivedAt),
     };
+    const isRun =
+      typeof object.apiVersion === 'string' &&
+      object.apiVersion.startsWith('tekton.dev/') &&
+      (object.kind === 'PipelineRun' || object.kind === 'TaskRun');
+    if (ctx.follow && isRun) {
+      metadata.labels = { ...(metadata.labels as JsonObject), ...ctx.follow.labels };
+      metadata.annotations = { ...(metadata.annotations as JsonObject), ...ctx.follow.annotations };
+      if (ctx.follow.pending) {
+        const spec = (object.spec ?? {}) as JsonObject;
+        spec.status = object.kind === 'TaskRun' ? 'TaskRunPending' : 'PipelineRunPending';
+        object.spec = spec;
+      }
+    }
     let naming: RenderedResource['naming'] = 'generated';
     let generateName: string | undefined;
     if (typeof metadata.name === 'string' && metadata.name !== '') {

@@ -1,0 +1,111 @@
+// Starts following runs for `serve` (contract §12): the leader election and the follower on one client,
+// the `leader` gauge, and the order of shutdown (release the Lease before draining, §12.0 item 9).
+import { kubeClientFromConfig } from '../kube/client.js';
+import type { KubeConfig } from '../kube/client-node.js';
+import type { Logger } from '../log.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Config } from '../model.js';
+import { Follower, type Reporter } from './follower.js';
+import type { Identity } from './identity.js';
+import { DEFAULT_TIMINGS, LeaderElector, type LeaderTimings } from './leader.js';
+import { DEFAULT_WATCH_TIMINGS, type WatchTimings } from './watch.js';
+
+export interface Following {
+  isLeader(): boolean;
+  /** After a reload: watch the namespaces the new config creates in too. */
+  sync(): void;
+  /** Releases the Lease (when leading) and stops watching. */
+  stop(): Promise<void>;
+}
+
+export interface FollowingOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly config: () => Config;
+  readonly identity: Identity;
+  readonly instance: string;
+  readonly stateKey: Buffer;
+  readonly mode: 'on' | 'log';
+  readonly reporter: Reporter | undefined;
+  readonly log: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Test-only timings (documented in docs/follow.md): TEKTON_GATEWAY_TEST_LEASE_MS="lease,renew,retry" and
+ * TEKTON_GATEWAY_TEST_WATCH_MS="timeoutSeconds,inactivityMs", so end-to-end tests need not wait out
+ * client-go's 15 s lease. Production never sets them.
+ */
+export function testTimings(env: Readonly<Record<string, string | undefined>>): {
+  leader: LeaderTimings;
+  watch: WatchTimings;
+} {
+  const lease = env['TEKTON_GATEWAY_TEST_LEASE_MS']?.split(',').map(Number);
+  const watch = env['TEKTON_GATEWAY_TEST_WATCH_MS']?.split(',').map(Number);
+  return {
+    leader:
+      lease && lease.length === 3 && lease.every((n) => n > 0)
+        ? { leaseDurationMs: lease[0]!, renewDeadlineMs: lease[1]!, retryPeriodMs: lease[2]! }
+        : DEFAULT_TIMINGS,
+    watch:
+      watch && watch.length === 2 && watch.every((n) => n > 0)
+        ? { ...DEFAULT_WATCH_TIMINGS, timeoutSeconds: watch[0]!, inactivityMs: watch[1]! }
+        : DEFAULT_WATCH_TIMINGS,
+  };
+}
+
+export function startFollowing(options: FollowingOptions): Following {
+  const { log, metrics } = options;
+  const client = kubeClientFromConfig(options.kubeConfig);
+  const timings = testTimings(options.env);
+  let follower: Follower | undefined;
+  const leaseName = `tekton-gateway-${options.config().gateway.name}`;
+  const leader = new LeaderElector({
+    client,
+    namespace: options.identity.podNamespace,
+    name: leaseName,
+    identity: options.identity.podName,
+    timings: timings.leader,
+    onChange: (leading) => {
+      metrics.leader(leading);
+      log.info(leading ? 'leading: following runs' : 'no longer leading', {
+        lease: `${options.identity.podNamespace}/${leaseName}`,
+        identity: options.identity.podName,
+      });
+      follower?.leadershipChanged(leading);
+    },
+    onError: (message) => log.error('leader election problem', { error: message }),
+  });
+  follower = new Follower({
+    client,
+    config: options.config,
+    instance: options.instance,
+    stateKey: options.stateKey,
+    isLeader: () => leader.isLeader(),
+    mode: options.mode,
+    reporter: options.reporter,
+    watchTimings: timings.watch,
+    // gateway.retryWindowSeconds comes with background retries (#15); 600 s is its contract default.
+    retryWindowMs: () =>
+      ((options.config().gateway as { retryWindowSeconds?: number }).retryWindowSeconds ?? 600) * 1000,
+    hooks: {
+      info: (message, fields) => log.info(message, fields),
+      warn: (message, fields) => log.warn(message, fields),
+      statusReport: (run, trigger, result) =>
+        metrics.statusReport(run.route ?? '', trigger.name, trigger.status?.host ?? '', result),
+      runAction: (action, run) => metrics.runAction(action, run.route ?? '', run.trigger),
+      runIgnored: (reason) => metrics.runIgnored(reason),
+    },
+  });
+  follower.sync();
+  leader.start();
+  return {
+    isLeader: () => leader.isLeader(),
+    sync: () => follower.sync(),
+    stop: async () => {
+      await leader.stop();
+      await follower.stop();
+      client.close();
+    },
+  };
+}
