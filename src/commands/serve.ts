@@ -12,6 +12,7 @@ import { GatewayMetrics } from '../metrics.js';
 import type { Config, CreateFn } from '../model.js';
 import { resolveIdentity } from '../follow/identity.js';
 import type { Following } from '../follow/start.js';
+import type { KubeConfig } from '../kube/client-node.js';
 import { readStateKey } from '../follow/state-key.js';
 import { instanceLabel } from '../pipeline/run-stamp.js';
 import { ConfigWatcher } from '../reload.js';
@@ -79,7 +80,7 @@ export async function startServe(
   metrics.configLoaded(config.sha256);
 
   let create: (CreateFn & { close(): void }) | undefined;
-  let kubeConfig: import('../kube/client-node.js').KubeConfig | undefined;
+  let kubeConfig: KubeConfig | undefined;
   if (!dryRun) {
     // Loaded only when a cluster is used: @kubernetes/client-node alone adds about 73 MiB of RSS and half a
     // second of start-up, which --dry-run never needs (BENCHMARKS.md).

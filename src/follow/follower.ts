@@ -266,6 +266,9 @@ export class Follower {
           path: this.runPath(run),
           body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
         });
+        // Gone from the cache at once, so a decision before the watch's DELETED does not delete it again.
+        if (answer.status === 200 || answer.status === 202 || answer.status === 404)
+          this.cache.delete(run.key);
         if (answer.status === 200 || answer.status === 202) this.options.hooks.runAction?.('pruned', run);
         else if (answer.status !== 404) this.refused('delete', run, answer);
         return;

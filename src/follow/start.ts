@@ -33,13 +33,16 @@ export interface FollowingOptions {
 
 /**
  * Test-only timings (documented in docs/follow.md): TEKTON_GATEWAY_TEST_LEASE_MS="lease,renew,retry" and
- * TEKTON_GATEWAY_TEST_WATCH_MS="timeoutSeconds,inactivityMs", so end-to-end tests need not wait out
- * client-go's 15 s lease. Production never sets them.
+ * TEKTON_GATEWAY_TEST_WATCH_MS="timeoutSeconds,inactivityMs" and TEKTON_GATEWAY_TEST_RETRY_WINDOW_MS (the
+ * keep guard of §12.0 item 6), so end-to-end tests need not wait out client-go's 15 s lease or a 10-minute
+ * window. Production never sets them.
  */
 export function testTimings(env: Readonly<Record<string, string | undefined>>): {
   leader: LeaderTimings;
   watch: WatchTimings;
+  retryWindowMs: number | undefined;
 } {
+  const window = Number(env['TEKTON_GATEWAY_TEST_RETRY_WINDOW_MS'] ?? '');
   const lease = env['TEKTON_GATEWAY_TEST_LEASE_MS']?.split(',').map(Number);
   const watch = env['TEKTON_GATEWAY_TEST_WATCH_MS']?.split(',').map(Number);
   return {
@@ -51,6 +54,8 @@ export function testTimings(env: Readonly<Record<string, string | undefined>>): 
       watch && watch.length === 2 && watch.every((n) => n > 0)
         ? { ...DEFAULT_WATCH_TIMINGS, timeoutSeconds: watch[0]!, inactivityMs: watch[1]! }
         : DEFAULT_WATCH_TIMINGS,
+    retryWindowMs:
+      env['TEKTON_GATEWAY_TEST_RETRY_WINDOW_MS'] !== undefined && window >= 0 ? window : undefined,
   };
 }
 
@@ -58,7 +63,8 @@ export function startFollowing(options: FollowingOptions): Following {
   const { log, metrics } = options;
   const client = kubeClientFromConfig(options.kubeConfig);
   const timings = testTimings(options.env);
-  let follower: Follower | undefined;
+  // The leader's callback reaches the follower, which is built after it (it needs isLeader()).
+  const holder: { follower?: Follower } = {};
   const leaseName = `tekton-gateway-${options.config().gateway.name}`;
   const leader = new LeaderElector({
     client,
@@ -72,11 +78,11 @@ export function startFollowing(options: FollowingOptions): Following {
         lease: `${options.identity.podNamespace}/${leaseName}`,
         identity: options.identity.podName,
       });
-      follower?.leadershipChanged(leading);
+      holder.follower?.leadershipChanged(leading);
     },
     onError: (message) => log.error('leader election problem', { error: message }),
   });
-  follower = new Follower({
+  const follower = new Follower({
     client,
     config: options.config,
     instance: options.instance,
@@ -87,6 +93,7 @@ export function startFollowing(options: FollowingOptions): Following {
     watchTimings: timings.watch,
     // gateway.retryWindowSeconds comes with background retries (#15); 600 s is its contract default.
     retryWindowMs: () =>
+      timings.retryWindowMs ??
       ((options.config().gateway as { retryWindowSeconds?: number }).retryWindowSeconds ?? 600) * 1000,
     hooks: {
       info: (message, fields) => log.info(message, fields),
@@ -97,6 +104,7 @@ export function startFollowing(options: FollowingOptions): Following {
       runIgnored: (reason) => metrics.runIgnored(reason),
     },
   });
+  holder.follower = follower;
   follower.sync();
   leader.start();
   return {

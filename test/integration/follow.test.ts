@@ -1,0 +1,206 @@
+// Following runs end to end (contract §12.2, §12.3, §12.0 items 6, 7, 9): the real `serve` on loopback,
+// the fake API running Tekton's state machine, deliveries over HTTP. keep prunes only what it may;
+// cancelInProgress leaves the newest; limit runs one at a time in arrival order; a hand-over between two
+// replicas starts nothing twice.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { post, routesFile, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { startFakeKube, type FakeKube } from '../fake-kube/server.js';
+import { until } from '../follow/kube.js';
+
+const cleanup: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+const run = (name: string) =>
+  `{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: ${name}-}, spec: {pipelineRef: {name: b}}}`;
+
+const ROUTES = `apiVersion: tekton-gateway/v1
+gateway: {name: gw, namespace: ci}
+routes:
+  - path: /hook
+    provider: none
+    triggers:
+      - name: build
+        filter: body.kind == 'keep'
+        keep: 3
+        template: {resourcetemplates: [${run('build')}]}
+      - name: other
+        filter: body.kind == 'keep-other'
+        template: {resourcetemplates: [${run('other')}]}
+      - name: pr
+        filter: body.kind == 'cancel'
+        concurrency: {key: "$(body.repo)#$(body.pr)", cancelInProgress: true}
+        template: {resourcetemplates: [${run('pr')}]}
+      - name: queue
+        filter: body.kind == 'queue'
+        concurrency: {key: "$(body.repo)", limit: 1}
+        template: {resourcetemplates: [${run('queue')}]}
+`;
+
+function stateKeyFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'state-key-'));
+  const file = join(dir, 'key');
+  writeFileSync(file, 'a-state-key-of-at-least-16-bytes\n');
+  return file;
+}
+
+async function setup(replicas = 1) {
+  const fake = await startFakeKube({ namespaces: ['ci'], tektonController: true });
+  cleanup.push(() => fake.close());
+  const routes = routesFile(ROUTES);
+  const key = stateKeyFile();
+  const gateways: RunningGateway[] = [];
+  const start = async (pod: string) => {
+    const gw = await startGateway(['--routes', routes, '--state-key-file', key], {
+      KUBECONFIG: fake.kubeconfigPath,
+      POD_NAMESPACE: 'ci',
+      POD_NAME: pod,
+      TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
+      TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
+      TEKTON_GATEWAY_TEST_RETRY_WINDOW_MS: '0',
+    });
+    cleanup.push(() => gw.stop());
+    gateways.push(gw);
+    return gw;
+  };
+  for (let i = 0; i < replicas; i++) await start(`pod-${i}`);
+  await until(() => fake.get('leases', 'ci', 'tekton-gateway-gw') !== undefined, 5_000);
+  return { fake, gateways, start };
+}
+
+async function deliver(gw: RunningGateway, body: Record<string, unknown>): Promise<string> {
+  const answer = await post(`${gw.url}/hook`, JSON.stringify(body), { 'content-type': 'application/json' });
+  expect(answer.status).toBe(201);
+  const triggers = answer.json['triggers'] as { outcome: string; resources?: { name: string }[] }[];
+  const created = triggers.find((t) => t.outcome === 'created')!;
+  return created.resources![0]!.name;
+}
+
+type Run = {
+  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: Record<string, unknown>;
+  status?: { conditions?: { status: string; reason: string }[] };
+};
+const runs = (fake: FakeKube) =>
+  fake.objects().filter((o) => o['kind'] === 'PipelineRun') as unknown as Run[];
+const reason = (r: Run) => r.status?.conditions?.[0]?.reason;
+const names = (list: Run[]) => list.map((r) => r.metadata.name).sort();
+
+async function metric(gw: RunningGateway, name: string): Promise<string> {
+  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .join('\n');
+}
+
+describe('keep (§12.2)', () => {
+  it('keep 3: 6 finished and 2 running leave the 3 newest finished and both running; other triggers and foreign runs untouched', async () => {
+    const { fake, gateways } = await setup();
+    const gw = gateways[0]!;
+    const finished: string[] = [];
+    for (let i = 0; i < 6; i++) finished.push(await deliver(gw, { kind: 'keep' }));
+    const running = [await deliver(gw, { kind: 'keep' }), await deliver(gw, { kind: 'keep' })];
+    const other = await deliver(gw, { kind: 'keep-other' });
+    // A run with the gateway's labels but no signature: never touched.
+    const forged = structuredClone(fake.get('pipelineruns', 'ci', other)!) as Record<string, any>;
+    await fetch(`${fake.url}/apis/tekton.dev/v1/namespaces/ci/pipelineruns`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer test-token', 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'tekton.dev/v1',
+        kind: 'PipelineRun',
+        metadata: {
+          name: 'forged',
+          labels: { ...forged.metadata.labels, 'triggers.tekton.dev/trigger': 'build' },
+          annotations: { 'tekton-gateway.dev/route': '/hook' },
+        },
+        spec: { pipelineRef: { name: 'b' } },
+      }),
+    });
+    fake.advance('pipelineruns', 'ci', 'forged', 'succeeded');
+    fake.advance('pipelineruns', 'ci', other, 'succeeded');
+    for (const name of finished) {
+      fake.advance('pipelineruns', 'ci', name, 'succeeded');
+      await new Promise((r) => setTimeout(r, 1100)); // completion times a second apart
+    }
+    const expected = [...finished.slice(3), ...running, other, 'forged'].sort();
+    await until(() => names(runs(fake)).join() === expected.join(), 8_000);
+    // Deleted with propagationPolicy Background, sent explicitly.
+    const deletes = fake.requests.filter((r) => r.method === 'DELETE');
+    expect(deletes).toHaveLength(3);
+    for (const d of deletes) expect(JSON.parse(d.body)).toMatchObject({ propagationPolicy: 'Background' });
+    expect(await metric(gw, 'tekton_gateway_runs_pruned_total')).toContain(
+      'tekton_gateway_runs_pruned_total{route="/hook",trigger="build"} 3',
+    );
+    expect(await metric(gw, 'tekton_gateway_leader ')).toBe('tekton_gateway_leader 1');
+    expect(await metric(gw, 'tekton_gateway_runs_ignored_total')).toContain('reason="signature_missing"');
+  }, 30_000);
+});
+
+describe('concurrency (§12.3)', () => {
+  it('cancelInProgress: 5 pushes to one PR leave only the newest uncancelled; another PR is its own group', async () => {
+    const { fake, gateways } = await setup();
+    const gw = gateways[0]!;
+    const first: string[] = [];
+    for (let i = 0; i < 5; i++) first.push(await deliver(gw, { kind: 'cancel', repo: 'o/r', pr: 1 }));
+    const second = await deliver(gw, { kind: 'cancel', repo: 'o/r', pr: 2 });
+    await until(() => runs(fake).filter((r) => reason(r) === 'Cancelled').length === 4, 6_000);
+    const cancelled = runs(fake).filter((r) => reason(r) === 'Cancelled');
+    expect(names(cancelled)).toEqual(first.slice(0, 4).sort());
+    console.log(
+      JSON.stringify(
+        runs(fake).map((r) => [r.metadata.name, r.spec, r.status]),
+        null,
+        0,
+      ),
+      first,
+      second,
+    );
+    expect(reason(runs(fake).find((r) => r.metadata.name === first[4])!)).toBe('Started');
+    expect(reason(runs(fake).find((r) => r.metadata.name === second)!)).toBe('Started');
+    expect(await metric(gw, 'tekton_gateway_runs_cancelled_total')).toContain('trigger="pr"} 4');
+  }, 30_000);
+
+  it('limit 1: 5 deliveries create 5 pending runs; one runs at a time, in arrival order; a hand-over starts nothing twice', async () => {
+    const { fake, gateways, start } = await setup(2);
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) created.push(await deliver(gateways[i % 2]!, { kind: 'queue', repo: 'o/r' }));
+    const startedOrder: string[] = [];
+    let maxRunning = 0;
+    const isRunning = (r: Run) =>
+      r.spec['status'] === undefined && ['Started', 'Running'].includes(reason(r) ?? '');
+    for (let step = 0; step < 5; step++) {
+      await until(
+        () => runs(fake).some((r) => isRunning(r) && !startedOrder.includes(r.metadata.name)),
+        8_000,
+      );
+      const now = runs(fake).filter(isRunning);
+      maxRunning = Math.max(maxRunning, now.length);
+      const current = now.find((r) => !startedOrder.includes(r.metadata.name))!;
+      startedOrder.push(current.metadata.name);
+      if (step === 2) {
+        // Hand-over mid-queue: the leader stops (releasing the Lease), another replica takes over.
+        const leaderIndex = gateways.findIndex(
+          (g) =>
+            g.logs.some((l) => l.includes('leading: following runs')) &&
+            !g.logs.some((l) => l.includes('no longer leading')),
+        );
+        await gateways[leaderIndex]!.stop();
+        cleanup.push(async () => undefined);
+        await start('pod-9');
+      }
+      fake.advance('pipelineruns', 'ci', current.metadata.name, 'succeeded');
+    }
+    expect(startedOrder).toEqual(created);
+    expect(maxRunning).toBe(1);
+    const starts = fake.requests.filter((r) => r.method === 'PATCH' && r.body.includes('"status":null'));
+    // Every run was created pending and started by the gateway; a repeated start patch is harmless, but
+    // each run started exactly once as Tekton saw it (startedOrder above has no repeats).
+    expect(new Set(starts.map((s) => s.path)).size).toBe(5);
+  }, 60_000);
+});
