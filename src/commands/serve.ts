@@ -119,6 +119,7 @@ export async function startServe(
   let following: Following | undefined;
   if (kubeConfig && !serverDryRun && stateKey.ok && followMode !== 'off') {
     const { startFollowing } = await import('../follow/start.js');
+    const { makeReporter } = await import('../follow/report/reporter.js');
     following = startFollowing({
       kubeConfig,
       config: () => config,
@@ -126,7 +127,7 @@ export async function startServe(
       instance,
       stateKey: stateKey.key,
       mode: followMode,
-      reporter: undefined,
+      reporter: makeReporter({ secrets: secrets.lookup, dashboardURL: () => config.gateway.dashboardURL }),
       log,
       metrics,
       env: io.env,

@@ -20,6 +20,7 @@ import {
   type ReportState,
   type RunView,
 } from './run-state.js';
+import { hasStatusTarget } from './report/target.js';
 import { RunWatch, type WatchTimings } from './watch.js';
 
 type Json = Record<string, unknown>;
@@ -223,7 +224,9 @@ export class Follower {
   private async reconcile(view: RunView): Promise<void> {
     const trigger = this.triggerOf(view);
     const actions: Action[] = [];
-    const report = reportAction(view, trigger?.status !== undefined && this.options.reporter !== undefined);
+    const reports =
+      trigger?.status !== undefined && this.options.reporter !== undefined && hasStatusTarget(view);
+    const report = reportAction(view, reports);
     if (report) actions.push(report);
     const related = this.related(view).filter((r) => this.follows(this.cache.get(r.key)!));
     if (trigger?.keep && isFinal(view.state)) {
