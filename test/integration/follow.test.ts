@@ -2,7 +2,7 @@
 // the fake API running Tekton's state machine, deliveries over HTTP. keep prunes only what it may;
 // cancelInProgress leaves the newest; limit runs one at a time in arrival order; a hand-over between two
 // replicas starts nothing twice.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -202,5 +202,116 @@ describe('concurrency (§12.3)', () => {
     // Every run was created pending and started by the gateway; a repeated start patch is harmless, but
     // each run started exactly once as Tekton saw it (startedOrder above has no repeats).
     expect(new Set(starts.map((s) => s.path)).size).toBe(5);
+  }, 60_000);
+});
+
+describe('commit status (§12.1) through serve', () => {
+  it('GitHub receives pending "queued" → pending "running" → success, exactly once each, in order; failure and cancelled too; 503 is retried', async () => {
+    const { startFakeStatusHosts } = await import('../fake-git/status-hosts.js');
+    const { signed } = await import('../helpers/gateway.js');
+    const hosts = await startFakeStatusHosts();
+    cleanup.push(() => hosts.close());
+    const fake = await startFakeKube({ namespaces: ['ci'] });
+    cleanup.push(() => fake.close());
+    const secrets = mkdtempSync(join(tmpdir(), 'secrets-'));
+    for (const [name, value] of [
+      ['gh-webhook', 'webhook-secret'],
+      ['gh-status', hosts.token],
+    ] as const) {
+      mkdirSync(join(secrets, name));
+      writeFileSync(join(secrets, name, 'token'), `${value}\n`);
+    }
+    const routes = routesFile(`apiVersion: tekton-gateway/v1
+gateway: {name: gw, namespace: ci, dashboardURL: "https://tekton.example.com"}
+routes:
+  - path: /github
+    provider: github
+    secretRef: {secretName: gh-webhook, secretKey: token}
+    status:
+      tokenRef: {secretName: gh-status, secretKey: token}
+      apiURL: ${hosts.url}/github
+    triggers:
+      - name: build
+        template: {resourcetemplates: [${run('build')}]}
+`);
+    const gw = await startGateway(
+      [
+        '--routes',
+        routes,
+        '--state-key-file',
+        stateKeyFile(),
+        '--secrets-dir',
+        secrets,
+        '--status-api-origins',
+        hosts.url,
+      ],
+      {
+        KUBECONFIG: fake.kubeconfigPath,
+        POD_NAMESPACE: 'ci',
+        POD_NAME: 'pod-a',
+        TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
+        TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
+      },
+    );
+    cleanup.push(() => gw.stop());
+    const push = async (sha: string, delivery: string) => {
+      const body = Buffer.from(
+        JSON.stringify({ ref: 'refs/heads/main', after: sha, repository: { full_name: 'octo/app' } }),
+      );
+      const answer = await post(
+        `${gw.url}/github`,
+        body,
+        signed.github(body, 'webhook-secret', 'push', delivery),
+      );
+      expect(answer.status).toBe(201);
+      return (answer.json['triggers'] as { resources: { name: string }[] }[])[0]!.resources[0]!.name;
+    };
+    const posted = (sha: string) =>
+      hosts.accepted.filter((a) => a.commit === sha).map((a) => `${a.state} ${a.description}`);
+
+    const ok = 'a'.repeat(40);
+    const name = await push(ok, 'd-1');
+    await until(() => posted(ok).length === 1, 8_000);
+    fake.advance('pipelineruns', 'ci', name, 'started');
+    await until(() => posted(ok).length === 2);
+    hosts.fail(1, 503, { 'Retry-After': '1' });
+    fake.advance('pipelineruns', 'ci', name, 'succeeded');
+    await until(() => posted(ok).length === 3, 8_000);
+    await until(
+      () =>
+        (fake.get('pipelineruns', 'ci', name) as any).metadata.annotations[
+          'tekton-gateway.dev/status-reported'
+        ] === 'success',
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(posted(ok)).toEqual(['pending queued', 'pending running', 'success succeeded']);
+    expect(hosts.answered.filter(([, s]) => s === 503)).toHaveLength(1);
+    expect(hosts.accepted[0]!).toMatchObject({
+      context: 'gw/build',
+      url: `https://tekton.example.com/#/namespaces/ci/pipelineruns/${name}`,
+    });
+
+    // Failed without ever being seen running (level-triggered): queued, then the failure only.
+    const failed = 'b'.repeat(40);
+    const second = await push(failed, 'd-2');
+    await until(() => posted(failed).length === 1, 8_000);
+    fake.advance('pipelineruns', 'ci', second, 'failed', 'task build failed: exit 1');
+    await until(() => posted(failed).length === 2, 8_000);
+    expect(posted(failed)).toEqual(['pending queued', 'failure task build failed: exit 1']);
+
+    const cancelled = 'c'.repeat(40);
+    const third = await push(cancelled, 'd-3');
+    await until(() => posted(cancelled).length === 1, 8_000);
+    fake.advance('pipelineruns', 'ci', third, 'started');
+    fake.advance('pipelineruns', 'ci', third, 'cancelled');
+    await until(() => posted(cancelled).at(-1) === 'error cancelled', 8_000);
+    expect(posted(cancelled)[0]).toBe('pending queued');
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    expect(text).toContain(
+      'tekton_gateway_status_reports_total{route="/github",trigger="build",provider="github",result="retry"} 1',
+    );
+    expect(text).toMatch(
+      /status_reports_total\{route="\/github",trigger="build",provider="github",result="success"\} [78]/,
+    );
   }, 60_000);
 });
