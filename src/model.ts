@@ -396,4 +396,19 @@ export interface PipelineIO {
   readonly stateKey?: Buffer;
   /** Epoch milliseconds when the webhook arrived; a background retry or a replay passes the original. */
   readonly receivedAt?: number;
+  /**
+   * §12.1a: a trigger with `status` that failed to create (422/502) — the answering replica posts `error`
+   * with the reason. Fire and forget: the answer never waits for the Git host.
+   */
+  readonly statusError?: (failure: StatusErrorReport) => void;
+}
+
+/** What `error` is posted with: where (the status annotations a run would have carried) and why. */
+export interface StatusErrorReport {
+  readonly routePath: string;
+  readonly trigger: Trigger;
+  readonly namespace: string;
+  readonly eventId: string;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly reason: string;
 }

@@ -138,6 +138,7 @@ export async function startServe(
   const deps: GatewayDeps = {
     instance,
     stateKey: stateKey.ok ? stateKey.key : undefined,
+    statusError: following ? (report) => following!.statusError(report) : undefined,
     config: () => config,
     ready: () => !shuttingDown,
     secrets: secrets.lookup,

@@ -4,7 +4,8 @@ import { kubeClientFromConfig } from '../kube/client.js';
 import type { KubeConfig } from '../kube/client-node.js';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { Config } from '../model.js';
+import type { Config, StatusErrorReport } from '../model.js';
+import { viewOf } from './run-state.js';
 import { Follower, type Reporter } from './follower.js';
 import type { Identity } from './identity.js';
 import { DEFAULT_TIMINGS, LeaderElector, type LeaderTimings } from './leader.js';
@@ -16,6 +17,8 @@ export interface Following {
   sync(): void;
   /** Releases the Lease (when leading) and stops watching. */
   stop(): Promise<void>;
+  /** §12.1a: posts `error` for a trigger that failed to create, from the replica that answered. */
+  statusError(report: StatusErrorReport): void;
 }
 
 export interface FollowingOptions {
@@ -105,12 +108,57 @@ export function startFollowing(options: FollowingOptions): Following {
     },
   });
   holder.follower = follower;
+  const pendingErrors = new Set<NodeJS.Timeout>();
+  let stopping = false;
+  const statusError = (report: StatusErrorReport): void => {
+    const reporter = options.reporter;
+    if (!reporter || options.mode === 'log') return;
+    // A stand-in for the run that was never created: the status target written for it, no name.
+    const view = viewOf({
+      apiVersion: 'tekton.dev/v1',
+      kind: 'PipelineRun',
+      metadata: {
+        name: '',
+        namespace: report.namespace,
+        uid: `${report.eventId}/${report.routePath}/${report.trigger.name}`,
+        labels: { 'triggers.tekton.dev/trigger': report.trigger.name },
+        annotations: { ...report.annotations, 'tekton-gateway.dev/route': report.routePath },
+      },
+    });
+    const attempt = async (): Promise<void> => {
+      const result = await reporter(view, 'error', report.trigger, report.reason);
+      metrics.statusReport(
+        report.routePath,
+        report.trigger.name,
+        report.trigger.status?.host ?? '',
+        result.kind,
+      );
+      if (result.kind === 'retry' && !stopping) {
+        const timer = setTimeout(() => {
+          pendingErrors.delete(timer);
+          void attempt();
+        }, result.afterMs);
+        timer.unref();
+        pendingErrors.add(timer);
+      } else if (result.kind === 'failure') {
+        log.warn('the Git host refused an error status', {
+          route: report.routePath,
+          trigger: report.trigger.name,
+          error: result.message,
+        });
+      }
+    };
+    void attempt().catch((e: unknown) => log.warn('posting an error status failed', { error: String(e) }));
+  };
   follower.sync();
   leader.start();
   return {
     isLeader: () => leader.isLeader(),
     sync: () => follower.sync(),
+    statusError,
     stop: async () => {
+      stopping = true;
+      for (const timer of pendingErrors) clearTimeout(timer);
       await leader.stop();
       await follower.stop();
       client.close();

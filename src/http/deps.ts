@@ -1,6 +1,15 @@
 // What the HTTP edge is handed by `serve`: the config snapshot, readiness, the pipeline's I/O, and the hooks
 // that logs and metrics hang on. Shared by the webhook handler (./webhook.ts) and the admin app (./admin.ts).
-import type { Config, CreateFn, Delivery, Route, SecretLookup, TraceEvent, WebhookResult } from '../model.js';
+import type {
+  Config,
+  CreateFn,
+  Delivery,
+  PipelineIO,
+  Route,
+  SecretLookup,
+  TraceEvent,
+  WebhookResult,
+} from '../model.js';
 import type { InFlightLimiter } from './limits.js';
 import type { HttpAnswer } from './respond.js';
 
@@ -60,4 +69,6 @@ export interface GatewayDeps {
   readonly instance?: string;
   /** §12.0 item 3: the key that signs created runs, when configured. */
   readonly stateKey?: Buffer;
+  /** §12.1a: posts `error` for a trigger with status that failed to create. */
+  readonly statusError?: PipelineIO['statusError'];
 }

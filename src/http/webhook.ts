@@ -131,6 +131,7 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
       instance: deps.instance,
       stateKey: deps.stateKey,
       receivedAt: started,
+      statusError: deps.statusError,
     };
     let result: WebhookResult;
     try {

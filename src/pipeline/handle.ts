@@ -122,6 +122,36 @@ function runTrigger(
 
   const joinedHeader: Record<string, string> = {};
   for (const [k, v] of Object.entries(flow.header)) joinedHeader[k] = v.join(',');
+  const stamp = followStamp(trigger, route.path, flow.config.gateway.name, flow.event, {
+    body: flow.body,
+    header: joinedHeader,
+    extensions: intercepted.extensions,
+    eventId: flow.eventId,
+  });
+  const namespace = trigger.namespace ?? route.namespace ?? flow.config.gateway.namespace;
+  // §12.1a: a refused trigger with status tells the developer on the PR why there is no run.
+  const reported = (outcome: TriggerOutcome): TriggerOutcome => {
+    if (
+      outcome.outcome === 'failed' &&
+      (outcome.failure === 'binding' ||
+        outcome.failure === 'param' ||
+        outcome.failure === 'cluster-refused') &&
+      trigger.status &&
+      stamp.ok &&
+      stamp.statusSkipped === undefined &&
+      io.statusError
+    ) {
+      io.statusError({
+        routePath: route.path,
+        trigger,
+        namespace,
+        eventId: flow.eventId,
+        annotations: stamp.annotations,
+        reason: outcome.reason,
+      });
+    }
+    return outcome;
+  };
   const bound = resolveParams(
     trigger.bindings,
     trigger.template,
@@ -129,21 +159,14 @@ function runTrigger(
     trace,
     name,
   );
-  if (!bound.ok) return failed(name, bound.kind, bound.reason);
-
-  const stamp = followStamp(trigger, route.path, flow.config.gateway.name, flow.event, {
-    body: flow.body,
-    header: joinedHeader,
-    extensions: intercepted.extensions,
-    eventId: flow.eventId,
-  });
+  if (!bound.ok) return reported(failed(name, bound.kind, bound.reason));
   if (!stamp.ok) return failed(name, 'binding', stamp.reason);
   const resources = renderResources(trigger.template, bound.params, {
     follow: stamp,
     gatewayName: flow.config.gateway.name,
     routePath: route.path,
     triggerName: name,
-    namespace: trigger.namespace ?? route.namespace ?? flow.config.gateway.namespace,
+    namespace,
     eventId: flow.eventId,
     dedupeKey: flow.key,
     uid: flow.key === undefined ? io.randomUUID() : deterministicUid(flow.key, route.path, name),
@@ -153,7 +176,7 @@ function runTrigger(
     stateKey: io.stateKey,
   });
   if (io.create === undefined) return { name, outcome: 'rendered', objects: resources.map((r) => r.object) };
-  return createAll(flow, trigger, resources, io.create, progress);
+  return createAll(flow, trigger, resources, io.create, progress).then(reported);
 }
 
 /**

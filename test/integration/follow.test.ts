@@ -233,6 +233,16 @@ routes:
     triggers:
       - name: build
         template: {resourcetemplates: [${run('build')}]}
+  - path: /github-broken
+    provider: github
+    secretRef: {secretName: gh-webhook, secretKey: token}
+    status:
+      tokenRef: {secretName: gh-status, secretKey: token}
+      apiURL: ${hosts.url}/github
+    triggers:
+      - name: refused
+        # Neither pipelineRef nor pipelineSpec: Tekton's webhook refuses it (502).
+        template: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: x-}, spec: {}}]}
 `);
     const gw = await startGateway(
       [
@@ -306,6 +316,23 @@ routes:
     fake.advance('pipelineruns', 'ci', third, 'cancelled');
     await until(() => posted(cancelled).at(-1) === 'error cancelled', 8_000);
     expect(posted(cancelled)[0]).toBe('pending queued');
+    // A trigger that failed to create: `error` with the reason, posted by the replica that answered (§12.1a).
+    const refusedSha = 'd'.repeat(40);
+    const body = Buffer.from(JSON.stringify({ after: refusedSha, repository: { full_name: 'octo/app' } }));
+    const refused = await post(
+      `${gw.url}/github-broken`,
+      body,
+      signed.github(body, 'webhook-secret', 'push', 'd-4'),
+    );
+    expect(refused.status).toBe(502);
+    await until(() => posted(refusedSha).length === 1, 8_000);
+    expect(posted(refusedSha)[0]).toMatch(
+      /^error the cluster refused PipelineRun ci\/x-[a-z0-9]{10} \(HTTP 400\)/,
+    );
+    expect(hosts.accepted.find((a) => a.commit === refusedSha)).toMatchObject({
+      context: 'gw/refused',
+      url: 'https://tekton.example.com',
+    });
     const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     expect(text).toContain(
       'tekton_gateway_status_reports_total{route="/github",trigger="build",provider="github",result="retry"} 1',

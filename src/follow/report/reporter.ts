@@ -94,9 +94,11 @@ export function makeReporter(options: ReporterOptions): Reporter {
     const plural = run.kind === 'TaskRun' ? 'taskruns' : 'pipelineruns';
     const targetURL = status.targetURL
       ? runFields(status.targetURL, run, trigger)
-      : dashboard
-        ? `${dashboard}/#/namespaces/${encodeURIComponent(run.namespace)}/${plural}/${encodeURIComponent(run.name)}`
-        : undefined;
+      : dashboard && run.name === ''
+        ? dashboard // `error`: there is no run to link to (§12.1a)
+        : dashboard
+          ? `${dashboard}/#/namespaces/${encodeURIComponent(run.namespace)}/${plural}/${encodeURIComponent(run.name)}`
+          : undefined;
     const post = HOSTS[status.host]({
       apiURL: status.apiURL,
       repository: run.annotations[STATUS_REPOSITORY]!,
