@@ -149,7 +149,8 @@ describe('concurrency (§12.3)', () => {
     const first: string[] = [];
     for (let i = 0; i < 5; i++) first.push(await deliver(gw, { kind: 'cancel', repo: 'o/r', pr: 1 }));
     const second = await deliver(gw, { kind: 'cancel', repo: 'o/r', pr: 2 });
-    await until(() => runs(fake).filter((r) => reason(r) === 'Cancelled').length === 4, 6_000);
+    await until(() => runs(fake).filter((r) => reason(r) === 'Cancelled').length === 4, 15_000);
+    await until(() => reason(runs(fake).find((r) => r.metadata.name === first[4])!) === 'Started');
     const cancelled = runs(fake).filter((r) => reason(r) === 'Cancelled');
     expect(names(cancelled)).toEqual(first.slice(0, 4).sort());
     console.log(
