@@ -2,6 +2,7 @@
 // text: a param value lands inside one string and cannot change the structure around it, and every `$(` in
 // it becomes `$$(` so Tekton Pipelines does not evaluate payload text (tektoncd/triggers v0.34.0).
 import type { JsonObject, JsonValue, KindRule, ResourceRef, Template } from '../model.js';
+import { STATUS_CONTEXT } from './follow-stamp.js';
 import { deterministicName, eventIdLabel, randomName } from './names.js';
 import {
   INSTANCE_LABEL,
@@ -113,7 +114,15 @@ export function renderResources(
       (object.kind === 'PipelineRun' || object.kind === 'TaskRun');
     if (ctx.follow && isRun) {
       metadata.labels = { ...(metadata.labels as JsonObject), ...ctx.follow.labels };
-      metadata.annotations = { ...(metadata.annotations as JsonObject), ...ctx.follow.annotations };
+      const annotations: JsonObject = { ...(metadata.annotations as JsonObject), ...ctx.follow.annotations };
+      // §12.1: several runs from one template each report under their own context.
+      const context = annotations[STATUS_CONTEXT];
+      if (typeof context === 'string' && runCount(template) > 1) {
+        const base =
+          typeof metadata.generateName === 'string' ? metadata.generateName.replace(/-$/, '') : metadata.name;
+        annotations[STATUS_CONTEXT] = `${context}/${String(base)}`;
+      }
+      metadata.annotations = annotations;
       if (ctx.follow.pending) {
         const spec = (object.spec ?? {}) as JsonObject;
         spec.status = object.kind === 'TaskRun' ? 'TaskRunPending' : 'PipelineRunPending';
@@ -151,6 +160,15 @@ export function renderResources(
     const rule = ctx.kinds.find((k) => k.kind === object.kind && k.group === group)!;
     return { object, group, version, plural: rule.plural, namespace, naming, generateName };
   });
+}
+
+function runCount(template: Template): number {
+  return template.resourcetemplates.filter(
+    (rt) =>
+      typeof rt.apiVersion === 'string' &&
+      rt.apiVersion.startsWith('tekton.dev/') &&
+      (rt.kind === 'PipelineRun' || rt.kind === 'TaskRun'),
+  ).length;
 }
 
 /** A new random name for a `random` resource whose name was taken, signed again (the name is signed). */

@@ -221,3 +221,81 @@ routes:
     ]);
   });
 });
+
+describe('status and concurrency stamps (§12.1, §12.3)', () => {
+  const ROUTE = `apiVersion: tekton-gateway/v1
+gateway: {name: gw, namespace: ci}
+routes:
+  - path: /gh
+    provider: github
+    secretRef: {secretName: s, secretKey: k}
+    status: {tokenRef: {secretName: t, secretKey: k}}
+    triggers:
+      - name: pair
+        concurrency: {key: "$(body.repository.full_name)", limit: 1}
+        template:
+          resourcetemplates:
+            - {apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: build-}, spec: {pipelineRef: {name: b}}}
+            - {apiVersion: tekton.dev/v1, kind: TaskRun, metadata: {generateName: notify-}, spec: {taskRef: {name: n}}}
+`;
+  async function render(body: unknown) {
+    const loaded = loadConfigBytes(Buffer.from(ROUTE), 'routes.yaml', {});
+    if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+    const io: PipelineIO = {
+      now: Date.now,
+      randomUUID: () => 'uuid',
+      secrets: () => undefined,
+      create: undefined,
+      serverDryRun: false,
+      skipVerify: true,
+      deadline: Date.now() + 5_000,
+      trace: undefined,
+      stateKey: KEY,
+    };
+    const headers = {
+      'content-type': ['application/json'],
+      'x-github-event': ['push'],
+      'x-github-delivery': ['d'],
+    };
+    const route = loaded.config.routes[0]!;
+    const result = await handleWebhook(
+      loaded.config,
+      route,
+      { method: 'POST', path: '/gh', requestURL: '/gh', headers, body: Buffer.from(JSON.stringify(body)) },
+      io,
+    );
+    if (result.kind !== 'processed' || result.triggers[0]!.outcome !== 'rendered')
+      throw new Error(JSON.stringify(result));
+    return result.triggers[0]!.objects as unknown as {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      spec: Record<string, unknown>;
+    }[];
+  }
+
+  it('writes repository, commit and one context per run; pending spec.status per kind; the group label; signed', async () => {
+    const [pipelineRun, taskRun] = await render({
+      after: 'f'.repeat(40),
+      repository: { full_name: 'octo/app' },
+    });
+    expect(pipelineRun!.metadata.annotations).toMatchObject({
+      'tekton-gateway.dev/status-repository': 'octo/app',
+      'tekton-gateway.dev/status-commit': 'f'.repeat(40),
+      'tekton-gateway.dev/status-context': 'gw/pair/build',
+      'tekton-gateway.dev/concurrency-limit': '1',
+    });
+    expect(taskRun!.metadata.annotations['tekton-gateway.dev/status-context']).toBe('gw/pair/notify');
+    expect(pipelineRun!.spec['status']).toBe('PipelineRunPending');
+    expect(taskRun!.spec['status']).toBe('TaskRunPending');
+    const group =
+      createHmac('sha256', 'x').digest('hex') &&
+      pipelineRun!.metadata.labels['tekton-gateway.dev/concurrency'];
+    expect(group).toMatch(/^[0-9a-f]{63}$/);
+    expect(taskRun!.metadata.labels['tekton-gateway.dev/concurrency']).toBe(group);
+    expect(hasValidSignature(pipelineRun as unknown as JsonObject, KEY)).toBe('valid');
+  });
+
+  it('an all-zero commit (a deleted branch) writes no status target', async () => {
+    const [pipelineRun] = await render({ after: '0'.repeat(40), repository: { full_name: 'octo/app' } });
+    expect(pipelineRun!.metadata.annotations['tekton-gateway.dev/status-commit']).toBeUndefined();
+  });
+});
