@@ -1,7 +1,7 @@
 // What every created object carries so the gateway can later prove it made a run (contract §6, §12.0
 // items 2 and 3): instance label, route and received-at annotations, the gateway's own names, the
 // signature; and the load error for a template that tries to set any of it.
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfigBytes } from '../../src/config/load.js';
 import type { CreateFn, CreateRequest, JsonObject, PipelineIO } from '../../src/model.js';
@@ -286,9 +286,9 @@ routes:
     expect(taskRun!.metadata.annotations['tekton-gateway.dev/status-context']).toBe('gw/pair/notify');
     expect(pipelineRun!.spec['status']).toBe('PipelineRunPending');
     expect(taskRun!.spec['status']).toBe('TaskRunPending');
-    const group =
-      createHmac('sha256', 'x').digest('hex') &&
-      pipelineRun!.metadata.labels['tekton-gateway.dev/concurrency'];
+    // The first 63 hex characters of SHA-256 of the rendered key.
+    const group = createHash('sha256').update('octo/app').digest('hex').slice(0, 63);
+    expect(pipelineRun!.metadata.labels['tekton-gateway.dev/concurrency']).toBe(group);
     expect(group).toMatch(/^[0-9a-f]{63}$/);
     expect(taskRun!.metadata.labels['tekton-gateway.dev/concurrency']).toBe(group);
     expect(hasValidSignature(pipelineRun as unknown as JsonObject, KEY)).toBe('valid');
