@@ -314,6 +314,8 @@ export type TriggerOutcome =
       readonly name: string;
       readonly outcome: 'created' | 'duplicate';
       readonly resources: readonly ResourceRef[];
+      /** v2 §12.1: the trigger has status, but this delivery lacks what it needs (the runs report none). */
+      readonly statusSkipped?: string;
     }
   | { readonly name: string; readonly outcome: 'skipped'; readonly reason: string }
   | {

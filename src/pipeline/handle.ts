@@ -176,7 +176,14 @@ function runTrigger(
     stateKey: io.stateKey,
   });
   if (io.create === undefined) return { name, outcome: 'rendered', objects: resources.map((r) => r.object) };
-  return createAll(flow, trigger, resources, io.create, progress).then(reported);
+  const skipped = stamp.statusSkipped;
+  return createAll(flow, trigger, resources, io.create, progress)
+    .then(reported)
+    .then((outcome) =>
+      skipped !== undefined && (outcome.outcome === 'created' || outcome.outcome === 'duplicate')
+        ? { ...outcome, statusSkipped: skipped }
+        : outcome,
+    );
 }
 
 /**

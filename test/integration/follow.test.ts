@@ -331,6 +331,21 @@ routes:
     await until(() => posted(deletedSha).length === 2, 8_000);
     expect(posted(deletedSha)).toEqual(['pending queued', 'error deleted']);
 
+    // A branch deletion (all-zero commit): created as usual, the answer says why no status is reported.
+    const zeroBody = Buffer.from(
+      JSON.stringify({ after: '0'.repeat(40), repository: { full_name: 'octo/app' } }),
+    );
+    const zero = await post(
+      `${gw.url}/github`,
+      zeroBody,
+      signed.github(zeroBody, 'webhook-secret', 'push', 'd-6'),
+    );
+    expect(zero.status).toBe(201);
+    expect((zero.json['triggers'] as Record<string, unknown>[])[0]).toMatchObject({
+      outcome: 'created',
+      statusSkipped: 'status commit is not a commit hash',
+    });
+
     // A trigger that failed to create: `error` with the reason, posted by the replica that answered (§12.1a).
     const refusedSha = 'd'.repeat(40);
     const body = Buffer.from(JSON.stringify({ after: refusedSha, repository: { full_name: 'octo/app' } }));
