@@ -282,6 +282,61 @@ export class GatewayMetrics {
       this.scheduleRuns.inc({ schedule, outcome }, 0);
   }
 
+  // --- v2 §12: following runs. Counters are created with the class so each gateway's registry has them.
+  private readonly leaderGauge = new Gauge({
+    name: `${METRICS_PREFIX}leader`,
+    help: '1 on the replica that leads (follows runs), 0 elsewhere',
+    registers: [this.registry],
+  });
+  private readonly statusReports = new Counter({
+    name: `${METRICS_PREFIX}status_reports_total`,
+    help: 'Commit statuses posted to Git hosts, by result (success, retry, failure, orphaned, dry_run)',
+    labelNames: ['route', 'trigger', 'provider', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly runActions = {
+    pruned: new Counter({
+      name: `${METRICS_PREFIX}runs_pruned_total`,
+      help: 'Finished runs deleted by keep',
+      labelNames: ['route', 'trigger'] as const,
+      registers: [this.registry],
+    }),
+    cancelled: new Counter({
+      name: `${METRICS_PREFIX}runs_cancelled_total`,
+      help: 'Runs cancelled by concurrency.cancelInProgress',
+      labelNames: ['route', 'trigger'] as const,
+      registers: [this.registry],
+    }),
+    started: new Counter({
+      name: `${METRICS_PREFIX}runs_started_total`,
+      help: 'Pending runs started by concurrency.limit',
+      labelNames: ['route', 'trigger'] as const,
+      registers: [this.registry],
+    }),
+  };
+  private readonly runsIgnored = new Counter({
+    name: `${METRICS_PREFIX}runs_ignored_total`,
+    help: 'Runs with the gateway labels that it will not act on (signature missing or wrong)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  leader(leading: boolean): void {
+    this.leaderGauge.set(leading ? 1 : 0);
+  }
+
+  statusReport(route: string, trigger: string, provider: string, result: string): void {
+    this.statusReports.inc({ route, trigger, provider, result });
+  }
+
+  runAction(action: 'pruned' | 'cancelled' | 'started', route: string, trigger: string): void {
+    this.runActions[action].inc({ route, trigger });
+  }
+
+  runIgnored(reason: string): void {
+    this.runsIgnored.inc({ reason });
+  }
+
   /** The Prometheus text exposition and its content type. */
   async exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

@@ -177,6 +177,39 @@ export interface Trigger {
   readonly template: Template;
   readonly namespace: string | undefined;
   readonly serviceAccountName: string | undefined;
+  /** v2 §12.2: finished runs kept, after precedence (trigger, route, gateway.keep); undefined: none pruned. */
+  readonly keep?: Keep | undefined;
+  /** v2 §12.3. */
+  readonly concurrency?: Concurrency | undefined;
+  /** v2 §12.1: the trigger's status, else the route's; undefined: no status reported. */
+  readonly status?: StatusConfig | undefined;
+}
+
+/** `keep: N` or `{successful, failed}` (an absent side never deletes). */
+export type Keep =
+  | { readonly total: number }
+  | { readonly successful: number | undefined; readonly failed: number | undefined };
+
+export interface Concurrency {
+  readonly key: BindingExpression;
+  readonly cancelInProgress: boolean;
+  readonly limit: number | undefined;
+}
+
+export type StatusHost = 'github' | 'gitlab' | 'gitea' | 'bitbucket-cloud' | 'bitbucket-datacenter';
+
+export interface StatusConfig {
+  readonly host: StatusHost;
+  readonly tokenRef: SecretRef | undefined;
+  readonly app: { readonly id: number; readonly privateKeyRef: SecretRef } | undefined;
+  readonly basicAuthRef: { readonly usernameRef: SecretRef; readonly passwordRef: SecretRef } | undefined;
+  /** The API root, without a trailing slash. */
+  readonly apiURL: string;
+  /** May use $(run.namespace), $(run.name), $(run.kind), $(trigger.name), $(route.path). */
+  readonly context: string | undefined;
+  readonly targetURL: string | undefined;
+  readonly repository: BindingExpression | undefined;
+  readonly commit: BindingExpression | undefined;
 }
 
 export interface Route {
@@ -206,6 +239,8 @@ export interface GatewaySettings {
   readonly maxBodyBytes: number;
   readonly kinds: readonly KindRule[];
   readonly requestTimeoutMs: number;
+  /** v2 §12.2: every trigger's keep unless its route or itself says otherwise. */
+  readonly keep?: Keep | undefined;
   /** v2 (§3): request body bytes held at once, across all requests. */
   readonly maxBytesInFlight: number;
   /** v2 (§3): the whole body must arrive within this of the request's headers, else 408. */
@@ -256,9 +291,6 @@ export interface CronTimes {
   /** The last slot at or before `atMs`, with the same rule. */
   previous(atMs: number): number | undefined;
 }
-
-/** Finished runs kept (§12.2): a count, or counts per result. */
-export type Keep = number | { readonly successful?: number; readonly failed?: number };
 
 export interface Schedule {
   readonly name: string;
@@ -343,6 +375,8 @@ export type TriggerOutcome =
       readonly name: string;
       readonly outcome: 'created' | 'duplicate';
       readonly resources: readonly ResourceRef[];
+      /** v2 §12.1: the trigger has status, but this delivery lacks what it needs (the runs report none). */
+      readonly statusSkipped?: string;
     }
   | { readonly name: string; readonly outcome: 'skipped'; readonly reason: string }
   | {
@@ -443,6 +477,17 @@ export interface PipelineIO {
   readonly replay?: { readonly eventId: string; readonly dedupeKey: string | undefined };
   /** Spans of this delivery (contract §15); absent when tracing is off, so the pipeline pays nothing. */
   readonly tracer?: DeliveryTracer;
+  /** §12.0 item 2: the `tekton-gateway.dev/instance` label value; default `<gateway.namespace>.<gateway.name>`. */
+  readonly instance?: string;
+  /** §12.0 item 3: the state key's bytes, when `--state-key-file` names a readable one. */
+  readonly stateKey?: Buffer;
+  /** Epoch milliseconds when the webhook arrived; a background retry or a replay passes the original. */
+  readonly receivedAt?: number;
+  /**
+   * §12.1a: a trigger with `status` that failed to create (422/502) — the answering replica posts `error`
+   * with the reason. Fire and forget: the answer never waits for the Git host.
+   */
+  readonly statusError?: (failure: StatusErrorReport) => void;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -503,4 +548,14 @@ export interface TriggerTracer {
 export interface KubeRequestTracer {
   readonly traceparent: string | undefined;
   end(result: CreateResult): void;
+}
+
+/** What `error` is posted with: where (the status annotations a run would have carried) and why. */
+export interface StatusErrorReport {
+  readonly routePath: string;
+  readonly trigger: Trigger;
+  readonly namespace: string;
+  readonly eventId: string;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly reason: string;
 }

@@ -114,6 +114,20 @@ that account. The explicit lists in values are added; with a routesConfigMap the
 {{- $_ := set $secretKeys $ref.secretName (append (get $secretKeys $ref.secretName | default list) $ref.secretKey | uniq) -}}
 {{- end -}}
 {{- end -}}
+{{- /* v2 §12.1: status credentials of the route and its triggers are mounted like webhook secrets. */ -}}
+{{- $statuses := list ($route.status | default dict) -}}
+{{- range $t := $route.triggers | default list -}}{{- $statuses = append $statuses ($t.status | default dict) -}}{{- end -}}
+{{- range $status := $statuses -}}
+{{- if kindIs "map" $status -}}
+{{- $statusRefs := list $status.tokenRef (dig "app" "privateKeyRef" nil $status) (dig "basicAuthRef" "usernameRef" nil $status) (dig "basicAuthRef" "passwordRef" nil $status) -}}
+{{- range $ref := $statusRefs -}}
+{{- if and $ref (kindIs "map" $ref) $ref.secretName -}}
+{{- $secrets = append $secrets $ref.secretName -}}
+{{- $_ := set $secretKeys $ref.secretName (append (get $secretKeys $ref.secretName | default list) $ref.secretKey | uniq) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- range $trigger := $route.triggers | default list -}}
 {{- $namespace := $trigger.namespace | default $route.namespace | default $gatewayNamespace -}}
 {{- $account := $trigger.serviceAccountName | default $route.serviceAccountName -}}

@@ -117,6 +117,26 @@ export const SERVE: CommandSpec = {
       env: 'ADMIN_TOKEN_FILE',
       help: 'file holding the admin token: PUT /loglevel needs it (Bearer), the deliveries page and API need it (without it they answer 404)',
     },
+    {
+      name: 'state-key-file',
+      value: 'FILE',
+      env: 'STATE_KEY_FILE',
+      help: 'key that signs created runs; following runs (status, keep, concurrency) is off without it',
+    },
+    {
+      name: 'follow',
+      value: 'MODE',
+      env: 'FOLLOW',
+      default: 'on',
+      choices: ['on', 'log', 'off'],
+      help: 'follow created runs (status, keep, concurrency); log: decide and log only',
+    },
+    {
+      name: 'status-api-origins',
+      value: 'ORIGINS',
+      env: 'STATUS_API_ORIGINS',
+      help: 'comma-separated scheme://host[:port] that status.apiURL may name',
+    },
   ],
 };
 

@@ -16,6 +16,11 @@ import { setupDeliveries } from '../deliveries/setup.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
 import type { BackgroundJob, Config, CreateFn } from '../model.js';
+import { resolveIdentity } from '../follow/identity.js';
+import type { Following } from '../follow/start.js';
+import type { KubeConfig } from '../kube/client-node.js';
+import { readStateKey } from '../follow/state-key.js';
+import { instanceLabel } from '../pipeline/run-stamp.js';
 import { ConfigWatcher } from '../reload.js';
 import { startSchedules } from '../schedule/start.js';
 import { SecretStore } from '../secrets.js';
@@ -70,7 +75,11 @@ export async function startServe(
   const shutdownMs = intFlag(args, 'shutdown-timeout') * 1000;
   const limits = limitSettings(args, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
 
-  const loaded = loadConfigFile(routesFile, { secretsDir });
+  const statusOrigins = ((args.values['status-api-origins'] as string | undefined) ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  const loaded = loadConfigFile(routesFile, { secretsDir, statusOrigins });
   if (!loaded.ok) {
     io.stderr(`${loaded.problems.join('\n')}\n`);
     return 1;
@@ -87,6 +96,7 @@ export async function startServe(
     return 1;
   }
   let create: (CreateFn & { close(): void }) | undefined;
+  let kubeConfig: KubeConfig | undefined;
   if (!dryRun) {
     // Loaded only when a cluster is used: @kubernetes/client-node alone adds about 73 MiB of RSS and half a
     // second of start-up, which --dry-run never needs (BENCHMARKS.md).
@@ -104,6 +114,7 @@ export async function startServe(
     const kube = makeCreate(cluster.cluster, { onRequest: (e) => metrics.kubeRequest(e) });
     // Answers go to the internet: they never say where the API server lives (src/http/hide-cluster-address.ts).
     create = Object.assign(hidingClusterAddress(kube, cluster.cluster.server), { close: () => kube.close() });
+    kubeConfig = cluster.cluster.kubeConfig;
   }
 
   // Sized once at start-up: a reload that changes gateway.maxBytesInFlight applies after a restart (logged).
@@ -161,9 +172,40 @@ export async function startServe(
     onCount: (n) => metrics.deliveriesStored(n),
     onCreated: (c) => metrics.resourceCreated(c.route.path, c.trigger, c.kind),
   });
+  const identity = resolveIdentity(io.env, config.gateway.namespace);
+  const instance = instanceLabel(identity.podNamespace, config.gateway.name);
+  const stateKey = readStateKey(args.values['state-key-file'] as string | undefined);
+  if (!stateKey.ok) {
+    // Given but unusable is an operator's mistake (error); not given at all is a choice (info).
+    const level = args.values['state-key-file'] ? 'error' : 'info';
+    log[level]('following runs is off (status, keep, concurrency)', { why: stateKey.why });
+  }
+
+  // §12: following runs, with a cluster, a state key, and not in any dry-run mode (§12.0 item 10).
+  const followMode = args.values['follow'] as 'on' | 'log' | 'off';
+  let following: Following | undefined;
+  if (kubeConfig && !serverDryRun && stateKey.ok && followMode !== 'off') {
+    const { startFollowing } = await import('../follow/start.js');
+    const { makeReporter } = await import('../follow/report/reporter.js');
+    following = startFollowing({
+      kubeConfig,
+      config: () => config,
+      identity,
+      instance,
+      stateKey: stateKey.key,
+      mode: followMode,
+      reporter: makeReporter({ secrets: secrets.lookup, dashboardURL: () => config.gateway.dashboardURL }),
+      log,
+      metrics,
+      env: io.env,
+    });
+  }
 
   let shuttingDown = false;
   const deps: GatewayDeps = {
+    instance,
+    stateKey: stateKey.ok ? stateKey.key : undefined,
+    statusError: following ? (report) => following!.statusError(report) : undefined,
     config: () => config,
     ready: () => !shuttingDown,
     secrets: secrets.lookup,
@@ -218,22 +260,23 @@ export async function startServe(
   );
   const ports = { webhook: webhook.port, admin: admin.port };
 
-  // Schedules (§13). Only the leader fires slots (§12.0 item 11). Wiring point for the Lease (#16): pass its
-  // `isLeader` here; until then every replica fires and dedupe (§6) keeps one run per slot.
+  // Schedules (§13).
   const scheduler = startSchedules(config, {
     log,
     metrics,
     create,
     serverDryRun,
     secrets: secrets.lookup,
-    isLeader: () => true,
+    // Only the leader fires slots; without run following (no state key) there is no Lease, so every replica
+    // fires and the deterministic names keep one run per slot.
+    isLeader: () => following?.isLeader() ?? true,
     randomUUID,
   });
 
   const watcher = new ConfigWatcher({
     file: routesFile,
     serving: config.sha256,
-    load: (bytes) => loadConfigBytes(bytes, routesFile, { secretsDir }),
+    load: (bytes) => loadConfigBytes(bytes, routesFile, { secretsDir, statusOrigins }),
     onLoaded: ({ config: next, warnings, cause }) => {
       const previous = config.sha256;
       if (next.gateway.maxBytesInFlight !== budget.max) {
@@ -247,6 +290,7 @@ export async function startServe(
       metrics.reload('success');
       secrets.watch(next.secretRefs);
       scheduler.apply(next, 'reload');
+      following?.sync();
       for (const w of warnings) log.warn(w);
       log.info('config reloaded', {
         file: routesFile,
@@ -313,6 +357,8 @@ export async function startServe(
     });
     webhook.drain();
     admin.drain();
+    // The leader gives its Lease up first, so another replica leads while this one drains (§12.0 item 9).
+    void following?.stop().catch((e: unknown) => log.warn('stopping run following', { error: String(e) }));
     // Background retries (contract §3) go on until the shutdown timeout; each one still pending then is
     // abandoned (logged at error by the subscriber) and the exit code is 1.
     let waitingForBackground = false;

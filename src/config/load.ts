@@ -35,6 +35,8 @@ import type {
 } from '../model.js';
 import { compileCel, type CelCompileResult } from '../pipeline/cel.js';
 import { BindingSyntaxError, compileBindingValue, scanExpressions } from '../pipeline/expressions.js';
+import { isReservedKey } from '../pipeline/run-stamp.js';
+import { compileFollow, keepOf } from './follow.js';
 import { formatProblems, type Problem } from './problems.js';
 import { checkRouteBindings, compileSchedules } from './schedules.js';
 import { validateNode, validateValue, type PathSegment } from './schema-dsl.js';
@@ -54,6 +56,8 @@ export interface LoadOptions {
   readonly compareSecrets?: boolean;
   /** Tests: 'positions' skips the fast path, to compare the two parses. */
   readonly parser?: 'auto' | 'positions';
+  /** v2 §12.0 item 4: origins a status apiURL may name (serve's --status-api-origins); unset: not checked. */
+  readonly statusOrigins?: readonly string[] | undefined;
 }
 
 export type LoadResult =
@@ -189,6 +193,7 @@ class Compiler {
   readonly problems: Problem[] = [];
   readonly warnings: string[] = [];
   private kinds: readonly KindRule[] = [];
+  private gatewaySettings: GatewaySettings | undefined;
   private readonly bindings = new Map<string, readonly Binding[]>();
   private readonly templates = new Map<string, Template>();
   /**
@@ -211,6 +216,7 @@ class Compiler {
     const top = obj(root);
     if (!top) return undefined;
     const gateway = this.gateway(obj(top.gateway) ?? {});
+    this.gatewaySettings = gateway;
     for (const [name, entries] of Object.entries(obj(top.bindings) ?? {})) {
       this.bindings.set(name, this.bindingList(arr(entries) ?? [], ['bindings', name]));
     }
@@ -233,6 +239,7 @@ class Compiler {
       report: (p, message, offset) => this.report(p, message, offset),
       trigger: (spec, at) => this.trigger(spec, at, undefined),
       textStart: (p) => this.textStart(p),
+      gatewayKeep: gateway.keep,
     });
     if (this.problems.length > 0) return undefined;
     routes.sort((a, b) => b.path.length - a.path.length);
@@ -337,6 +344,7 @@ class Compiler {
         max: int(obj(spec.deliveries)?.max) ?? DEFAULTS.deliveries.max,
         maxBytes: int(obj(spec.deliveries)?.maxBytes) ?? DEFAULTS.deliveries.maxBytes,
       },
+      keep: keepOf(spec.keep) || undefined,
     };
     // Contract §12.0 item 13 and §3: one body must fit in the byte budget, and the body's deadline must leave
     // time for the work within the answer's.
@@ -470,6 +478,16 @@ class Compiler {
         'needs metadata.generateName (or a fixed metadata.name)',
       );
     }
+    for (const field of ['labels', 'annotations'] as const) {
+      for (const key of Object.keys(obj(metadata?.[field]) ?? {})) {
+        if (isReservedKey(key)) {
+          this.report(
+            [...at, 'metadata', field, key],
+            `${key} is written by the gateway (contract §6, §12.0 item 3): a template may not set it`,
+          );
+        }
+      }
+    }
     this.checkTemplateStrings(object, declared, at);
     return this.problems.length === before;
   }
@@ -575,7 +593,21 @@ class Compiler {
           `trigger "${trigger.name}" is already defined in this route`,
         );
       names.add(trigger.name);
-      triggers.push(trigger);
+      const follow = compileFollow(
+        {
+          provider,
+          routeSpec: spec,
+          triggerSpec: obj(t) ?? {},
+          routeAt: at,
+          triggerAt: [...at, 'triggers', j],
+          gatewayKeep: this.gatewaySettings?.keep,
+          template: trigger.template,
+          statusOrigins: this.options.statusOrigins,
+          hasDashboard: this.gatewaySettings?.dashboardURL !== undefined,
+        },
+        (path, message) => this.report(path, message),
+      );
+      triggers.push({ ...trigger, ...follow });
     });
     if (!routePath || !provider) return undefined;
     return {

@@ -1,6 +1,7 @@
 // `schedules:` in routes.yaml (contract §13) → compiled Schedules. The loader (load.ts) hands in its own
 // reporting and trigger compiler, so a schedule's bindings and template are checked exactly as a
 // trigger's, and every problem points at its node (LINE:COL) like the rest of the file.
+import { keepOf } from './follow.js';
 import type { JsonObject, Keep, PathRef, Route, Schedule, Trigger } from '../model.js';
 import { compileCron } from '../schedule/cron.js';
 import { checkTimeZone } from '../schedule/zone.js';
@@ -15,6 +16,8 @@ export interface ScheduleHooks {
   trigger(spec: Record<string, unknown>, at: readonly PathSegment[]): Trigger | undefined;
   /** Offset of a scalar's first character (inside quotes), so a cron problem points at the expression. */
   textStart(path: readonly PathSegment[]): number;
+  /** gateway.keep, inherited by a schedule without its own. */
+  readonly gatewayKeep: Keep | undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -45,7 +48,11 @@ export function compileSchedules(specs: readonly unknown[], hooks: ScheduleHooks
     const cron =
       expression !== undefined && zoneProblem === undefined ? compileCron(expression, timeZone) : undefined;
     if (cron && !cron.ok) hooks.report([...at, 'cron'], cron.error, hooks.textStart([...at, 'cron']));
-    const trigger = hooks.trigger(spec, at);
+    const own = keepOf(spec.keep);
+    // §12.0 item 6: the schedule's own keep, else gateway.keep; `keep: false` turns an inherited one off.
+    const keep = own === false ? undefined : (own ?? hooks.gatewayKeep);
+    const compiled = hooks.trigger(spec, at);
+    const trigger = compiled && { ...compiled, keep };
     if (trigger) checkScheduleBindings(trigger, [...at, 'bindings'], hooks);
     if (name === undefined || trigger === undefined || !cron?.ok) return;
     const route: Route = {
@@ -67,24 +74,12 @@ export function compileSchedules(specs: readonly unknown[], hooks: ScheduleHooks
       timeZone,
       body: (obj(spec.body) ?? {}) as JsonObject,
       startingDeadlineSeconds: int(spec.startingDeadlineSeconds) ?? SCHEDULE_DEFAULTS.startingDeadlineSeconds,
-      keep: keepValue(spec.keep),
+      keep,
       route,
       trigger,
     });
   });
   return out;
-}
-
-function keepValue(v: unknown): Keep | undefined {
-  if (int(v) !== undefined) return v as number;
-  const o = obj(v);
-  if (!o) return undefined;
-  const successful = int(o.successful);
-  const failed = int(o.failed);
-  return {
-    ...(successful !== undefined ? { successful } : {}),
-    ...(failed !== undefined ? { failed } : {}),
-  };
 }
 
 function refs(trigger: Trigger): { param: string; ref: PathRef }[] {

@@ -21,14 +21,18 @@ export interface IntegerSchema extends Described {
   readonly type: 'integer';
   readonly minimum?: number;
   readonly maximum?: number;
+  /** v2: `false` is accepted too (turns an inherited setting off, e.g. `keep: false`). */
+  readonly allowFalse?: boolean;
+}
+/** v2: true/false; `only` restricts it to one value (e.g. `status: false`). */
+export interface BooleanSchema extends Described {
+  readonly type: 'boolean';
+  readonly only?: boolean;
 }
 export interface ObjectSchema extends Described {
   readonly type: 'object';
   readonly properties: Readonly<Record<string, Schema>>;
   readonly required?: readonly string[];
-}
-export interface BooleanSchema extends Described {
-  readonly type: 'boolean';
 }
 /** A mapping with user-chosen keys (reusable bindings and templates). */
 export interface MapSchema extends Described {
@@ -179,8 +183,22 @@ function walk<N>(
       if (problem !== undefined) fail(problem);
       return;
     }
+    case 'boolean': {
+      const value = kind === 'scalar' ? view.value(node) : undefined;
+      if (typeof value !== 'boolean' || (schema.only !== undefined && value !== schema.only)) {
+        const found =
+          kind === 'scalar' ? ` (found ${JSON.stringify(view.value(node))})` : `, not ${NOUN[kind]}`;
+        fail(
+          schema.only === undefined
+            ? `must be true or false${found}`
+            : `must be ${String(schema.only)}${found}`,
+        );
+      }
+      return;
+    }
     case 'integer': {
       const value = kind === 'scalar' ? view.value(node) : undefined;
+      if (schema.allowFalse && value === false) return;
       if (typeof value !== 'number' || !Number.isInteger(value)) {
         fail(`must be an integer${kind === 'scalar' ? '' : `, not ${NOUN[kind]}`}`);
       } else if (schema.minimum !== undefined && value < schema.minimum) {
@@ -190,13 +208,6 @@ function walk<N>(
       }
       return;
     }
-    case 'boolean':
-      if (kind !== 'scalar' || typeof view.value(node) !== 'boolean') {
-        fail(
-          `must be true or false${kind === 'scalar' ? ` (found ${JSON.stringify(view.value(node))})` : `, not ${NOUN[kind]}`}`,
-        );
-      }
-      return;
     case 'json-object':
       if (kind !== 'map') fail(`must be a mapping (a Kubernetes object), not ${NOUN[kind]}`);
       return;
@@ -318,17 +329,21 @@ export function toJsonSchema(schema: Schema): JsonSchema {
         ...(schema.maxLength !== undefined ? { maxLength: schema.maxLength } : {}),
         ...(schema.examples ? { examples: [...schema.examples] } : {}),
       };
-    case 'integer':
-      return {
+    case 'integer': {
+      const integer = {
         type: 'integer',
         ...description,
         ...(schema.minimum !== undefined ? { minimum: schema.minimum } : {}),
         ...(schema.maximum !== undefined ? { maximum: schema.maximum } : {}),
       };
+      return schema.allowFalse ? { ...description, oneOf: [integer, { const: false }] } : integer;
+    }
+    case 'boolean':
+      return schema.only === undefined
+        ? { type: 'boolean', ...description }
+        : { const: schema.only, ...description };
     case 'json-object':
       return { type: 'object', ...description };
-    case 'boolean':
-      return { type: 'boolean', ...description };
     case 'array':
       return {
         type: 'array',

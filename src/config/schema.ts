@@ -125,6 +125,57 @@ const template: ObjectSchema = {
 
 const cel = (description: string): StringSchema => str(description);
 
+const keepSchema: EitherSchema = {
+  type: 'either',
+  description: 'Finished runs kept per trigger (v2, §12.2); false turns an inherited keep off',
+  scalar: { type: 'integer', minimum: 1, allowFalse: true },
+  map: {
+    type: 'object',
+    properties: {
+      successful: { type: 'integer', minimum: 1, description: 'Succeeded runs kept' },
+      failed: { type: 'integer', minimum: 1, description: 'Failed, timed-out and cancelled runs kept' },
+    },
+  },
+  expected: 'a number, false, or {successful, failed}',
+};
+
+function statusSchema(description: string): EitherSchema {
+  return {
+    type: 'either',
+    description,
+    scalar: { type: 'boolean', only: false },
+    map: {
+      type: 'object',
+      properties: {
+        tokenRef: secretRefObject,
+        app: {
+          type: 'object',
+          description: 'github only: a GitHub App instead of tokenRef; installation = body.installation.id',
+          properties: { id: { type: 'integer', minimum: 1 }, privateKeyRef: secretRefObject },
+          required: ['id', 'privateKeyRef'],
+        },
+        basicAuthRef: {
+          type: 'object',
+          description: 'Bitbucket Cloud only: username and app password',
+          properties: { usernameRef: secretRefObject, passwordRef: secretRefObject },
+          required: ['usernameRef', 'passwordRef'],
+        },
+        apiURL: str('API root; defaults only for github.com, gitlab.com and bitbucket.org'),
+        context: str('Status name; default <gateway.name>/<trigger name>'),
+        targetURL: str('Link shown with the status'),
+        repository: str('Binding value; default per provider and event'),
+        commit: str('Binding value; default per provider and event'),
+        flavor: {
+          type: 'string',
+          enum: ['cloud', 'datacenter'],
+          description: 'provider bitbucket: which API',
+        },
+      },
+    },
+    expected: 'false or a {tokenRef, apiURL, …} mapping',
+  };
+}
+
 const trigger: ObjectSchema = {
   type: 'object',
   properties: {
@@ -166,6 +217,27 @@ const trigger: ObjectSchema = {
     },
     namespace,
     serviceAccountName,
+    status: statusSchema(
+      "Commit status to the Git host (v2, §12.1); replaces the route's; false turns it off",
+    ),
+    keep: keepSchema,
+    concurrency: {
+      type: 'object',
+      description: 'Groups, cancel-in-progress and a limit (v2, §12.3)',
+      properties: {
+        key: str('Binding syntax; runs whose key renders the same form a group (per namespace)'),
+        cancelInProgress: {
+          type: 'boolean',
+          description: "A new run cancels its group's older unfinished runs",
+        },
+        limit: {
+          type: 'integer',
+          minimum: 1,
+          description: 'At most this many started and unfinished at once',
+        },
+      },
+      required: ['key'],
+    },
   },
   required: ['name', 'template'],
 };
@@ -220,6 +292,8 @@ const route: ObjectSchema = {
         },
       },
     },
+    status: statusSchema('Commit status to the Git host for every trigger (v2, §12.1)'),
+    keep: keepSchema,
   },
   required: ['path', 'provider', 'triggers'],
 };
@@ -262,19 +336,7 @@ const schedule: ObjectSchema = {
       minimum: 60,
       description: 'A slot missed by at most this much (gateway down or restarting) still runs (default 300)',
     },
-    keep: {
-      type: 'either',
-      description: 'Finished runs of this schedule kept (§12.2)',
-      scalar: { type: 'integer', minimum: 0, description: 'Finished runs kept' },
-      map: {
-        type: 'object',
-        properties: {
-          successful: { type: 'integer', minimum: 0, description: 'Successful runs kept' },
-          failed: { type: 'integer', minimum: 0, description: 'Failed runs kept' },
-        },
-      },
-      expected: 'a number or {successful, failed}',
-    },
+    keep: keepSchema,
   },
   required: ['name', 'cron', 'template'],
 };
@@ -361,6 +423,7 @@ export const ROUTES_SCHEMA: Schema = {
             },
           },
         },
+        keep: keepSchema,
       },
     },
     bindings: {

@@ -107,6 +107,12 @@ export interface GatewayDeps {
   readonly retryInBackground?: PipelineIO['retryInBackground'];
   /** OpenTelemetry spans; absent when tracing is off. */
   readonly tracing?: WebhookTracing;
+  /** §12.0 item 2: the instance label every created object carries. */
+  readonly instance?: string;
+  /** §12.0 item 3: the key that signs created runs, when configured. */
+  readonly stateKey?: Buffer;
+  /** §12.1a: posts `error` for a trigger with status that failed to create. */
+  readonly statusError?: PipelineIO['statusError'];
 }
 
 /** Tracing as the edge sees it; src/tracing/otel.ts implements it, loaded only when tracing is on. */

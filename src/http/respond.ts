@@ -85,7 +85,12 @@ export function triggerJson(t: TriggerOutcome): JsonObject {
   switch (t.outcome) {
     case 'created':
     case 'duplicate':
-      return { name: t.name, outcome: t.outcome, resources: t.resources.map((r) => ({ ...r })) };
+      return {
+        name: t.name,
+        outcome: t.outcome,
+        resources: t.resources.map((r) => ({ ...r })),
+        ...(t.statusSkipped === undefined ? {} : { statusSkipped: t.statusSkipped }),
+      };
     case 'skipped':
       return { name: t.name, outcome: t.outcome, reason: t.reason };
     case 'rendered':

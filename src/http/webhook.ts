@@ -178,6 +178,10 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
         trace: (e) => trace.push(e),
         retryInBackground: deps.retryInBackground,
         ...(span && { tracer: span }),
+        instance: deps.instance,
+        stateKey: deps.stateKey,
+        receivedAt: started,
+        statusError: deps.statusError,
       };
       let result: WebhookResult;
       try {

@@ -23,7 +23,9 @@ import { intercept } from './intercept.js';
 import { deterministicUid, eventIdLabel } from './names.js';
 import { checkContentType, parseBody } from './parse.js';
 import { dedupeKey, deliveryId, eventType } from './provider.js';
-import { renderResources, resourceRef, type RenderedResource } from './render.js';
+import { redrawName, renderResources, resourceRef, type RenderedResource } from './render.js';
+import { followStamp } from './follow-stamp.js';
+import { instanceLabel } from './run-stamp.js';
 import { withSpanContext } from './span-context.js';
 import { verifySignature } from './verify/index.js';
 
@@ -33,6 +35,7 @@ export async function handleWebhook(
   delivery: Delivery,
   io: PipelineIO,
 ): Promise<WebhookResult> {
+  const receivedAt = io.receivedAt ?? io.now();
   let eventId = io.replay?.eventId ?? deliveryId(route, delivery.headers) ?? io.randomUUID();
   const reject = (kind: Rejection['kind'], message: string): WebhookResult => ({
     kind: 'rejected',
@@ -81,6 +84,7 @@ export async function handleWebhook(
           : dedupeKey(route, delivery.headers, delivery.body),
     header: canonicalHeaders(delivery.headers),
     requestURL: delivery.requestURL,
+    receivedAt,
   };
   // Triggers run concurrently; the answer waits for all of them, but never past the request deadline.
   // Each trigger records the resources that exist so far, so a deadline answer can still list them.
@@ -109,6 +113,8 @@ export interface Flow {
   readonly key: string | undefined;
   readonly header: Readonly<Record<string, readonly string[]>>;
   readonly requestURL: string;
+  /** Epoch ms when the webhook (or a schedule's slot) arrived: the `received-at` annotation. */
+  readonly receivedAt: number;
   /** A schedule's slot time, RFC 3339 UTC: `$(context.scheduledTime)` (§13). */
   readonly scheduledTime?: string;
 }
@@ -140,6 +146,37 @@ export function runTrigger(
 
   const joinedHeader = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(flow.header)) joinedHeader[k] = v.join(',');
+  const stamp = followStamp(trigger, route.path, flow.config.gateway.name, flow.event, {
+    body: flow.body,
+    header: joinedHeader,
+    extensions: intercepted.extensions,
+    eventId: flow.eventId,
+    maxValueBytes: flow.config.gateway.maxValueBytes,
+  });
+  const namespace = trigger.namespace ?? route.namespace ?? flow.config.gateway.namespace;
+  // §12.1a: a refused trigger with status tells the developer on the PR why there is no run.
+  const reported = (outcome: TriggerOutcome): TriggerOutcome => {
+    if (
+      outcome.outcome === 'failed' &&
+      (outcome.failure === 'binding' ||
+        outcome.failure === 'param' ||
+        outcome.failure === 'cluster-refused') &&
+      trigger.status &&
+      stamp.ok &&
+      stamp.statusSkipped === undefined &&
+      io.statusError
+    ) {
+      io.statusError({
+        routePath: route.path,
+        trigger,
+        namespace,
+        eventId: flow.eventId,
+        annotations: stamp.annotations,
+        reason: outcome.reason,
+      });
+    }
+    return outcome;
+  };
   const bound = resolveParams(
     trigger.bindings,
     trigger.template,
@@ -154,17 +191,21 @@ export function runTrigger(
     trace,
     name,
   );
-  if (!bound.ok) return failed(name, bound.kind, bound.reason);
-
+  if (!bound.ok) return reported(failed(name, bound.kind, bound.reason));
+  if (!stamp.ok) return failed(name, 'binding', stamp.reason);
   const rendered = renderResources(trigger.template, bound.params, {
+    follow: stamp,
     gatewayName: flow.config.gateway.name,
     routePath: route.path,
     triggerName: name,
-    namespace: trigger.namespace ?? route.namespace ?? flow.config.gateway.namespace,
+    namespace,
     eventId: flow.eventId,
     dedupeKey: flow.key,
     uid: flow.key === undefined ? io.randomUUID() : deterministicUid(flow.key, route.path, name),
     kinds: flow.config.gateway.kinds,
+    instance: io.instance ?? instanceLabel(flow.config.gateway.namespace, flow.config.gateway.name),
+    receivedAt: flow.receivedAt,
+    stateKey: io.stateKey,
   });
   // Only a sampled span is worth naming: Tekton would continue a trace nobody keeps (contract §12.0 item 16).
   const traceparent = span?.traceparent;
@@ -172,7 +213,14 @@ export function runTrigger(
     ? rendered.map((r) => ({ ...r, object: withSpanContext(r.object, traceparent) }))
     : rendered;
   if (io.create === undefined) return { name, outcome: 'rendered', objects: resources.map((r) => r.object) };
-  return createAll(flow, trigger, resources, io.create, progress, span);
+  const skipped = stamp.statusSkipped;
+  return createAll(flow, trigger, resources, io.create, progress, span)
+    .then(reported)
+    .then((outcome) =>
+      skipped !== undefined && (outcome.outcome === 'created' || outcome.outcome === 'duplicate')
+        ? { ...outcome, statusSkipped: skipped }
+        : outcome,
+    );
 }
 
 /** Ends the trigger's span with its outcome, when the outcome is known. */
@@ -218,7 +266,7 @@ async function createAll(
     impersonate: serviceAccount ? `system:serviceaccount:${resource.namespace}:${serviceAccount}` : undefined,
     dryRun: io.serverDryRun,
   });
-  for (const [index, resource] of resources.entries()) {
+  const createOne = async (resource: RenderedResource): Promise<CreateResult> => {
     const kind = resource.object['kind'];
     const requestSpan = span?.request({
       kind: typeof kind === 'string' ? kind : '',
@@ -230,6 +278,18 @@ async function createAll(
       ...(requestSpan?.traceparent !== undefined && { traceparent: requestSpan.traceparent }),
     });
     requestSpan?.end(result);
+    return result;
+  };
+  for (const [index, rendered] of resources.entries()) {
+    let resource = rendered;
+    let result = await createOne(resource);
+    // A random name that is taken gets a new draw (§12.0 item 3); one found after a lost attempt is this
+    // call's own object (a collision of 10 random characters is not a realistic explanation).
+    for (let draw = 1; draw < 5 && result.kind === 'exists' && resource.naming === 'random'; draw++) {
+      if (result.afterLostAttempt) break;
+      resource = redrawName(resource, io.stateKey);
+      result = await createOne(resource);
+    }
     const ref = resourceRef(resource.object);
     switch (result.kind) {
       case 'created':
@@ -238,7 +298,11 @@ async function createAll(
         done.push(resourceRef({ ...resource.object, ...result.object }));
         break;
       case 'exists':
-        if (resource.naming === 'deterministic') {
+        if (
+          resource.naming === 'deterministic' ||
+          (resource.naming === 'random' && result.afterLostAttempt)
+        ) {
+          if (resource.naming === 'random') createdAny = true;
           done.push(ref);
           break;
         }

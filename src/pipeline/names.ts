@@ -1,6 +1,6 @@
 // Names derived from a delivery (contract §4, §6): the deterministic run name that makes redeliveries
 // idempotent, the `$(uid)` that a redelivery renders identically, and the event-id label value.
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 
 function digest(...parts: readonly string[]): Buffer {
   const hash = createHash('sha256');
@@ -24,11 +24,20 @@ export function deterministicName(
   routePath: string,
   triggerName: string,
   index: number,
+  /** The instance label (§12.0 item 2): two gateways sharing a namespace never claim each other's names. */
+  instance: string,
 ): string {
-  const bytes = digest('name', dedupeKey, routePath, triggerName, String(index));
+  const bytes = digest('name', dedupeKey, routePath, triggerName, String(index), instance);
   let suffix = '';
   // 10 draws from 36 symbols; the modulo bias (256 % 36) is irrelevant for a collision-avoiding suffix.
   for (let i = 0; i < SUFFIX_LENGTH; i++) suffix += NAME_ALPHABET[bytes[i]! % NAME_ALPHABET.length];
+  return generateName.slice(0, MAX_PREFIX) + suffix;
+}
+
+/** generateName cut to 53 characters plus 10 random characters of [a-z0-9] (§6 without a dedupe key). */
+export function randomName(generateName: string): string {
+  let suffix = '';
+  for (let i = 0; i < SUFFIX_LENGTH; i++) suffix += NAME_ALPHABET[randomInt(NAME_ALPHABET.length)];
   return generateName.slice(0, MAX_PREFIX) + suffix;
 }
 

@@ -37,6 +37,8 @@ export function handleSlot(
     header: {},
     requestURL: '',
     scheduledTime: new Date(slot.time).toISOString().replace(/\.000Z$/, 'Z'),
+    // A slot "arrives" at its time: concurrency orders members by it (§12.0 item 7).
+    receivedAt: slot.time,
   };
   const progress: ResourceRef[] = [];
   // A slot has no incoming request to trace (docs/tracing.md): no trigger span.

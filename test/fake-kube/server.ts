@@ -14,6 +14,9 @@ import path from 'node:path';
 import { writeKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 import * as S from './status.js';
 import type { FieldError } from './status.js';
+import { mergePatch } from './merge-patch.js';
+import { parseSelector } from './selector.js';
+import { reconcileRun, transition, updateDenial, type Phase } from './tekton.js';
 import { createOptionsErrors, objectMetaErrors } from './validation.js';
 
 type Json = Record<string, unknown>;
@@ -32,11 +35,20 @@ export const TEKTON_RESOURCES: readonly FakeResource[] = ['v1', 'v1beta1'].flatM
   { group: 'tekton.dev', version, plural: 'taskruns', kind: 'TaskRun', tektonRun: true },
 ]);
 
-/** Who may create what: `*` matches anything. Only the `create` verb exists here. */
+export const LEASE_RESOURCE: FakeResource = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  plural: 'leases',
+  kind: 'Lease',
+};
+
+/** Who may do what: `*` matches anything; without `verbs`, every verb. */
 export interface RbacRule {
   readonly user: string;
   readonly namespace: string;
   readonly resource: string;
+  /** get, list, watch, create, update, patch, delete. */
+  readonly verbs?: readonly string[];
 }
 
 export interface Faults {
@@ -90,6 +102,32 @@ export interface FakeKubeOptions {
   readonly random?: () => number;
   /** Serve https with this key and certificate; the kubeconfig then carries the certificate as its CA. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /**
+   * Play Tekton's controller after every create and patch of a run: a new run is Started, a pending one
+   * gets its Pending condition, a cancel request finishes it as Cancelled. Off: runs stay as written until
+   * `advance` moves them.
+   */
+  readonly tektonController?: boolean;
+}
+
+/** One watch event as the fake keeps it in its history. */
+interface HistoryEvent {
+  readonly rv: number;
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly storeKey: string;
+  readonly resourceKey: string;
+  readonly namespace: string;
+  readonly object: Json;
+  readonly previous: Json | undefined;
+}
+
+interface Watcher {
+  readonly resource: FakeResource;
+  readonly namespace: string;
+  readonly selector: (labels: Readonly<Record<string, unknown>>) => boolean;
+  readonly bookmarks: boolean;
+  readonly res: http.ServerResponse;
+  end(): void;
 }
 
 export interface RecordedRequest {
@@ -113,6 +151,22 @@ export interface FakeKube {
   setFaults(faults: Faults): void;
   /** Another kubeconfig for this server, e.g. without a token or with `as:`. */
   writeKubeconfig(name: string, options: Omit<KubeconfigOptions, 'server' | 'caPem'>): string;
+  /** One stored object (a copy), e.g. `get('pipelineruns', 'ci', 'build-x')`. */
+  get(plural: string, namespace: string, name: string): Json | undefined;
+  /** Moves a run the way Tekton's controller does (a watch sees MODIFIED); returns the new object. */
+  advance(plural: string, namespace: string, name: string, phase: Phase, message?: string): Json;
+  /** Deletes an object as a user would (a watch sees DELETED), without an HTTP request. */
+  remove(plural: string, namespace: string, name: string): void;
+  /** Drops the watch history (etcd compaction): open watches get an ERROR 410 and end; older RVs get 410. */
+  expireHistory(): void;
+  /** Sends a BOOKMARK to the watches that asked for them. */
+  bookmark(): void;
+  /** Silent watches: open ones and new ones get no event and never end (a dead load balancer). */
+  silenceWatches(silent: boolean): void;
+  /** Cuts every open watch connection. */
+  cutWatches(): void;
+  /** Watches open now. */
+  openWatches(): number;
   close(): Promise<void>;
 }
 
@@ -138,7 +192,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const tokens = options.tokens ?? { 'test-token': 'system:serviceaccount:tekton-gateway:tekton-gateway' };
   const rbac = options.rbac ?? [{ user: '*', namespace: '*', resource: '*' }];
   const impersonation = options.impersonation ?? {};
-  const resources = options.resources ?? TEKTON_RESOURCES;
+  const resources = options.resources ?? [...TEKTON_RESOURCES, LEASE_RESOURCE];
   const random = options.random ?? Math.random;
   let faults: Faults = options.faults ?? {};
   const store = new Map<string, Json>();
@@ -148,6 +202,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const timers = new Set<NodeJS.Timeout>();
   let connections = 0;
   let resourceVersion = 1000;
+  const history: HistoryEvent[] = [];
+  /** Watches from a resourceVersion below this get 410 Expired. */
+  let compactedBelow = 0;
+  const watchers = new Set<Watcher>();
+  let silent = false;
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -197,7 +256,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       res.socket?.destroy();
       return;
     }
-    const answer = handle(request, chosen);
+    const answer = handle(request, chosen, res);
+    if (answer === 'streaming') return;
     if (answer === 'reset' || (chosen && 'reset' in chosen)) {
       res.socket?.destroy();
       return;
@@ -237,7 +297,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     return json(S.serverError(code, fault.retryAfter));
   }
 
-  function handle(request: RecordedRequest, chosen: Injection | undefined): Answer | 'reset' {
+  function handle(
+    request: RecordedRequest,
+    chosen: Injection | undefined,
+    res: http.ServerResponse,
+  ): Answer | 'reset' | 'streaming' {
     const fault = injectedError(chosen);
     if (fault) return fault;
 
@@ -254,26 +318,50 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       user = target;
     }
 
-    const match = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)$/.exec(request.path);
+    const match = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(request.path);
     if (!match) return notFoundPage();
-    const [, group, version, namespace, plural] = match as unknown as [
+    const [, group, version, namespace, plural, objectName] = match as unknown as [
       string,
       string,
       string,
       string,
       string,
+      string | undefined,
     ];
+    const verb = verbOf(request, objectName);
     if (
       !rbac.some(
-        (r) => matches(r.user, user) && matches(r.namespace, namespace) && matches(r.resource, plural),
+        (r) =>
+          matches(r.user, user) &&
+          matches(r.namespace, namespace) &&
+          matches(r.resource, plural) &&
+          (r.verbs === undefined || r.verbs.includes('*') || r.verbs.includes(verb)),
       )
     ) {
-      const why = S.forbiddenWhy(user, 'create', plural, group, namespace);
-      return json(S.forbidden(plural, group, '', why));
+      const why = S.forbiddenWhy(user, verb, plural, group, namespace);
+      return json(S.forbidden(plural, group, objectName ?? '', why));
     }
     const resource = resources.find((r) => r.group === group && r.version === version && r.plural === plural);
     if (!resource) return notFoundPage();
-    if (request.method !== 'POST') return json(S.methodNotAllowed());
+    switch (verb) {
+      case 'get':
+        return getOne(resource, namespace, objectName!);
+      case 'list':
+        return list(resource, namespace, request);
+      case 'watch':
+        return watch(resource, namespace, request, res);
+      case 'patch':
+        return patch(resource, namespace, objectName!, request);
+      case 'update':
+        return update(resource, namespace, objectName!, request);
+      case 'delete':
+        return remove(resource, namespace, objectName!, request);
+      case 'create':
+        if (objectName !== undefined) return json(S.methodNotAllowed());
+        break;
+      default:
+        return json(S.methodNotAllowed());
+    }
 
     const optionErrors = createOptionsErrors(request.query);
     if (optionErrors.length > 0) return json(S.invalid('CreateOptions', 'meta.k8s.io', '', optionErrors));
@@ -314,12 +402,340 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       }
     }
 
+    if (resource === LEASE_RESOURCE || resource.kind === 'Lease') {
+      const problem = microTimeProblem(object);
+      if (problem)
+        return json(S.badRequest(`Lease in version "v1" cannot be handled as a Lease: ${problem}`));
+    }
     const served = finish(object, request, { name, namespace, dryRun, apiVersion: `${group}/${version}` });
-    if (!dryRun) store.set(key(resource, namespace, name), served);
+    if (!dryRun) {
+      store.set(key(resource, namespace, name), served);
+      record('ADDED', resource, namespace, served, undefined);
+      if (options.tektonController && resource.tektonRun) controllerSoon(resource, namespace, name);
+    }
     if (!chosen && faults.resetAfterStore && rollFault(faults.resetRate)) return 'reset';
     const headers: Record<string, string> =
       warnings.length > 0 ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
     return { code: 201, body: served, headers };
+  }
+
+  function served(resource: FakeResource, object: Json): Json {
+    return { ...structuredClone(object), apiVersion: `${resource.group}/${resource.version}` };
+  }
+
+  function getOne(resource: FakeResource, namespace: string, name: string): Answer {
+    const object = store.get(key(resource, namespace, name));
+    if (!object) return json(S.notFound(resource.plural, resource.group, name));
+    return { code: 200, body: served(resource, object) };
+  }
+
+  function selectorOf(request: RecordedRequest): ReturnType<typeof parseSelector> {
+    return parseSelector(request.query.get('labelSelector') ?? '');
+  }
+
+  function inScope(resource: FakeResource, namespace: string, storeKey: string): boolean {
+    return storeKey.startsWith(`${resource.group}/${resource.plural}/${namespace}/`);
+  }
+
+  function labelsOf(object: Json | undefined): Record<string, unknown> {
+    return ((object?.['metadata'] as Json | undefined)?.['labels'] ?? {}) as Record<string, unknown>;
+  }
+
+  function list(resource: FakeResource, namespace: string, request: RecordedRequest): Answer {
+    const selector = selectorOf(request);
+    if ('error' in selector) return json(S.badRequest(selector.error));
+    const items = [...store.entries()]
+      .filter(([k, o]) => inScope(resource, namespace, k) && selector(labelsOf(o)))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, o]) => served(resource, o));
+    return {
+      code: 200,
+      body: {
+        apiVersion: `${resource.group}/${resource.version}`,
+        kind: `${resource.kind}List`,
+        metadata: { resourceVersion: String(resourceVersion) },
+        items,
+      },
+    };
+  }
+
+  /**
+   * A watch: 200 with chunked JSON lines. From an explicit resourceVersion it replays the history after it
+   * (410 as an ERROR event when that history was compacted); without one (or "0") it starts with a
+   * synthetic ADDED per object. It ends after `timeoutSeconds`, as the server does.
+   */
+  function watch(
+    resource: FakeResource,
+    namespace: string,
+    request: RecordedRequest,
+    res: http.ServerResponse,
+  ): Answer | 'streaming' {
+    const selector = selectorOf(request);
+    if ('error' in selector) return json(S.badRequest(selector.error));
+    const from = request.query.get('resourceVersion') ?? '';
+    const fromRV = from === '' || from === '0' ? undefined : Number(from);
+    if (fromRV !== undefined && !Number.isInteger(fromRV)) {
+      return json(S.badRequest(`invalid resource version: ${JSON.stringify(from)}`));
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    let timer: NodeJS.Timeout | undefined;
+    const watcher: Watcher = {
+      resource,
+      namespace,
+      selector,
+      bookmarks: request.query.get('allowWatchBookmarks') === 'true',
+      res,
+      end: () => {
+        if (timer) clearTimeout(timer);
+        watchers.delete(watcher);
+        if (!res.writableEnded) res.end();
+      },
+    };
+    res.on('close', () => watcher.end());
+    if (silent) {
+      watchers.add(watcher);
+      return 'streaming';
+    }
+    if (fromRV !== undefined && fromRV < compactedBelow) {
+      const message = `too old resource version: ${fromRV} (${compactedBelow})`;
+      res.write(JSON.stringify({ type: 'ERROR', object: S.status(410, 'Expired', message) }) + '\n');
+      res.end();
+      return 'streaming';
+    }
+    if (fromRV === undefined) {
+      for (const [k, o] of store.entries()) {
+        if (inScope(resource, namespace, k) && selector(labelsOf(o))) {
+          res.write(JSON.stringify({ type: 'ADDED', object: served(resource, o) }) + '\n');
+        }
+      }
+    } else {
+      for (const event of history) if (event.rv > fromRV) send(watcher, event);
+    }
+    watchers.add(watcher);
+    const timeout = Number(request.query.get('timeoutSeconds') ?? '');
+    if (timeout > 0) {
+      timer = setTimeout(() => watcher.end(), timeout * 1000);
+      timers.add(timer);
+    }
+    return 'streaming';
+  }
+
+  /** Sends one history event to a watcher, as the watch cache does: objects leaving the selector are DELETED. */
+  function send(watcher: Watcher, event: HistoryEvent): void {
+    if (silent || event.resourceKey !== `${watcher.resource.group}/${watcher.resource.plural}`) return;
+    if (event.namespace !== watcher.namespace) return;
+    const now = watcher.selector(labelsOf(event.object));
+    const before = event.previous !== undefined && watcher.selector(labelsOf(event.previous));
+    let type: string = event.type;
+    if (event.type === 'MODIFIED') {
+      if (!now && !before) return;
+      if (now && !before) type = 'ADDED';
+      if (!now && before) type = 'DELETED';
+    } else if (!now) return;
+    watcher.res.write(JSON.stringify({ type, object: served(watcher.resource, event.object) }) + '\n');
+  }
+
+  function record(
+    type: HistoryEvent['type'],
+    resource: FakeResource,
+    namespace: string,
+    object: Json,
+    previous: Json | undefined,
+  ): void {
+    const meta = object['metadata'] as Json;
+    const event: HistoryEvent = {
+      rv: Number(meta['resourceVersion']),
+      type,
+      storeKey: key(resource, namespace, meta['name'] as string),
+      resourceKey: `${resource.group}/${resource.plural}`,
+      namespace,
+      object: structuredClone(object),
+      previous,
+    };
+    history.push(event);
+    for (const watcher of watchers) send(watcher, event);
+  }
+
+  /** Stores a changed object under a new resourceVersion and tells the watches. */
+  function replace(resource: FakeResource, namespace: string, previous: Json, next: Json): Json {
+    const meta: Json = { ...(next['metadata'] as Json), resourceVersion: String(++resourceVersion) };
+    const stored = { ...next, metadata: meta };
+    store.set(key(resource, namespace, meta['name'] as string), stored);
+    record('MODIFIED', resource, namespace, stored, previous);
+    return stored;
+  }
+
+  function conflict(resource: FakeResource, name: string): Answer {
+    return json(
+      S.status(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${S.qualified(resource.plural, resource.group)} ${S.quote(name)}: ` +
+          'the object has been modified; please apply your changes to the latest version and try again',
+        { name, group: resource.group, kind: resource.plural },
+      ),
+    );
+  }
+
+  /** Checks an update of `previous` into `next` (resourceVersion precondition, Tekton's webhook). */
+  function admitUpdate(resource: FakeResource, name: string, previous: Json, next: Json): Answer | undefined {
+    const wanted = (next['metadata'] as Json | undefined)?.['resourceVersion'];
+    const have = (previous['metadata'] as Json)['resourceVersion'];
+    if (wanted !== undefined && wanted !== '' && wanted !== have) return conflict(resource, name);
+    if (resource.tektonRun) {
+      const denial = updateDenial(previous, next);
+      if (denial) return json(S.webhookDenied(TEKTON_WEBHOOK, denial));
+    }
+    if (resource.kind === 'Lease') {
+      const problem = microTimeProblem(next);
+      if (problem)
+        return json(S.badRequest(`Lease in version "v1" cannot be handled as a Lease: ${problem}`));
+    }
+    return undefined;
+  }
+
+  /** PATCH: JSON merge patch only (CRDs refuse strategic merge); status is a subresource, so it is kept. */
+  function patch(resource: FakeResource, namespace: string, name: string, request: RecordedRequest): Answer {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
+    if (type !== 'application/merge-patch+json') {
+      return json(
+        S.status(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: ` +
+            'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+        ),
+      );
+    }
+    const previous = store.get(key(resource, namespace, name));
+    if (!previous) return json(S.notFound(resource.plural, resource.group, name));
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body);
+    } catch (error) {
+      return json(S.badRequest(`error decoding patch: ${(error as Error).message}`));
+    }
+    const patched = mergePatch(previous, body) as Json;
+    const next: Json = { ...patched, status: previous['status'] };
+    if (previous['status'] === undefined) delete next['status'];
+    next['metadata'] = {
+      ...(patched['metadata'] as Json),
+      name,
+      namespace,
+      uid: (previous['metadata'] as Json)['uid'],
+      creationTimestamp: (previous['metadata'] as Json)['creationTimestamp'],
+    };
+    const refused = admitUpdate(resource, name, previous, next);
+    if (refused) return refused;
+    if (request.query.getAll('dryRun').includes('All')) return { code: 200, body: served(resource, next) };
+    const stored = replace(resource, namespace, previous, next);
+    if (options.tektonController && resource.tektonRun) controllerSoon(resource, namespace, name);
+    return { code: 200, body: served(resource, stored) };
+  }
+
+  /** PUT: a full replacement; it must carry the resourceVersion it read (optimistic concurrency). */
+  function update(resource: FakeResource, namespace: string, name: string, request: RecordedRequest): Answer {
+    const previous = store.get(key(resource, namespace, name));
+    if (!previous) return json(S.notFound(resource.plural, resource.group, name));
+    let next: Json;
+    try {
+      next = JSON.parse(request.body) as Json;
+    } catch (error) {
+      return json(S.badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`));
+    }
+    const meta = (next['metadata'] ?? {}) as Json;
+    if (meta['resourceVersion'] === undefined || meta['resourceVersion'] === '') {
+      return json(
+        S.invalid(resource.kind, resource.group, name, [
+          {
+            type: 'FieldValueInvalid',
+            field: 'metadata.resourceVersion',
+            body: 'Invalid value: 0x0: must be specified for an update',
+          },
+        ]),
+      );
+    }
+    if (meta['name'] !== name)
+      return json(S.badRequest('the name of the object does not match the name on the URL'));
+    const refused = admitUpdate(resource, name, previous, next);
+    if (refused) return refused;
+    const merged: Json = {
+      ...next,
+      ...(resource.tektonRun ? { status: previous['status'] } : {}),
+      metadata: {
+        ...meta,
+        uid: (previous['metadata'] as Json)['uid'],
+        creationTimestamp: (previous['metadata'] as Json)['creationTimestamp'],
+        namespace,
+      },
+    };
+    return { code: 200, body: served(resource, replace(resource, namespace, previous, merged)) };
+  }
+
+  /** DELETE: propagationPolicy from DeleteOptions or the query; dependents go too unless Orphan. */
+  function remove(resource: FakeResource, namespace: string, name: string, request: RecordedRequest): Answer {
+    let policy = request.query.get('propagationPolicy') ?? undefined;
+    if (request.body.trim() !== '') {
+      try {
+        const options = JSON.parse(request.body) as Json;
+        if (typeof options['propagationPolicy'] === 'string') policy = options['propagationPolicy'];
+      } catch (error) {
+        return json(S.badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`));
+      }
+    }
+    if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
+      return json(
+        S.invalid('DeleteOptions', 'meta.k8s.io', '', [
+          {
+            type: 'FieldValueNotSupported',
+            field: 'propagationPolicy',
+            body: `Unsupported value: ${S.quote(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"`,
+          },
+        ]),
+      );
+    }
+    const object = store.get(key(resource, namespace, name));
+    if (!object) return json(S.notFound(resource.plural, resource.group, name));
+    deleteStored(resource, namespace, name, policy !== 'Orphan');
+    return { code: 200, body: served(resource, object) };
+  }
+
+  function deleteStored(resource: FakeResource, namespace: string, name: string, cascade: boolean): void {
+    const k = key(resource, namespace, name);
+    const object = store.get(k);
+    if (!object) return;
+    store.delete(k);
+    const meta: Json = { ...(object['metadata'] as Json), resourceVersion: String(++resourceVersion) };
+    record('DELETED', resource, namespace, { ...object, metadata: meta }, object);
+    if (!cascade) return;
+    // The garbage collector: objects owned by this one go too.
+    const uid = meta['uid'];
+    for (const [childKey, child] of [...store.entries()]) {
+      const owners = ((child['metadata'] as Json)['ownerReferences'] ?? []) as Json[];
+      if (!owners.some((o) => o['uid'] === uid)) continue;
+      const [group, plural, ns, childName] = childKey.split('/') as [string, string, string, string];
+      const childResource = resources.find((r) => r.group === group && r.plural === plural)!;
+      deleteStored(childResource, ns, childName, true);
+    }
+  }
+
+  function resourceFor(plural: string): FakeResource {
+    const found = resources.find((r) => r.plural === plural);
+    if (!found) throw new Error(`fake kube: no resource ${plural}`);
+    return found;
+  }
+
+  /** Tekton's controller reacts a moment after a write, never inside the request. */
+  function controllerSoon(resource: FakeResource, namespace: string, name: string): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const current = store.get(key(resource, namespace, name));
+      if (!current) return;
+      const next = reconcileRun(current, new Date());
+      if (next) replace(resource, namespace, current, next);
+    }, 5);
+    timers.add(timer);
   }
 
   /** The object the server fills in on create (FillObjectMetaSystemFields, managedFields, generation). */
@@ -395,7 +811,51 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       faults = next;
     },
     writeKubeconfig: kubeconfigFor,
+    get: (plural, namespace, name) => {
+      const object = store.get(key(resourceFor(plural), namespace, name));
+      return object && structuredClone(object);
+    },
+    advance: (plural, namespace, name, phase, message) => {
+      const resource = resourceFor(plural);
+      const current = store.get(key(resource, namespace, name));
+      if (!current) throw new Error(`fake kube: no ${plural} ${namespace}/${name}`);
+      return structuredClone(
+        replace(resource, namespace, current, transition(current, phase, new Date(), message)),
+      );
+    },
+    remove: (plural, namespace, name) => deleteStored(resourceFor(plural), namespace, name, true),
+    expireHistory: () => {
+      // Compaction at the current revision: a watch from it (what a fresh list returns) still works.
+      compactedBelow = resourceVersion;
+      history.length = 0;
+      const message = `too old resource version: ${resourceVersion} (${compactedBelow})`;
+      for (const watcher of [...watchers]) {
+        watcher.res.write(
+          JSON.stringify({ type: 'ERROR', object: S.status(410, 'Expired', message) }) + '\n',
+        );
+        watcher.end();
+      }
+    },
+    bookmark: () => {
+      for (const watcher of watchers) {
+        if (!watcher.bookmarks || silent) continue;
+        const object = {
+          kind: watcher.resource.kind,
+          apiVersion: `${watcher.resource.group}/${watcher.resource.version}`,
+          metadata: { resourceVersion: String(resourceVersion) },
+        };
+        watcher.res.write(JSON.stringify({ type: 'BOOKMARK', object }) + '\n');
+      }
+    },
+    silenceWatches: (on) => {
+      silent = on;
+    },
+    cutWatches: () => {
+      for (const watcher of [...watchers]) watcher.res.socket?.destroy();
+    },
+    openWatches: () => watchers.size,
     close: async () => {
+      for (const watcher of [...watchers]) watcher.end();
       for (const timer of timers) clearTimeout(timer);
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -486,6 +946,41 @@ function kindError(given: string, expected: string): FieldError {
     field: 'kind',
     body: `Invalid value: ${S.quote(given)}: must be ${expected}`,
   };
+}
+
+/** The RBAC verb of a request, as the API server's RequestInfo names it. */
+function verbOf(request: RecordedRequest, name: string | undefined): string {
+  switch (request.method) {
+    case 'GET': {
+      const watching = ['1', 'true'].includes(request.query.get('watch') ?? '');
+      if (watching) return 'watch';
+      return name === undefined ? 'list' : 'get';
+    }
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return request.method.toLowerCase();
+  }
+}
+
+/** MicroTime is parsed with Go's layout "2006-01-02T15:04:05.000000Z07:00": exactly six fractional digits. */
+const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$/;
+function microTimeProblem(object: Json): string | undefined {
+  const spec = (object['spec'] ?? {}) as Json;
+  for (const field of ['acquireTime', 'renewTime']) {
+    const value = spec[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || !MICRO_TIME.test(value)) {
+      return `parsing time ${S.quote(String(value))} as "2006-01-02T15:04:05.000000Z07:00": cannot parse as ".000000"`;
+    }
+  }
+  return undefined;
 }
 
 /** Go's http.NotFound, which the API server uses for paths no API group serves. */

@@ -88,6 +88,8 @@ describe('serve --dry-run on the example routes.yaml', () => {
       'triggers.tekton.dev/trigger': 'tag-push',
       'triggers.tekton.dev/triggers-eventid': 'key-1',
       'app.kubernetes.io/managed-by': 'tekton-gateway',
+      // POD_NAMESPACE unset and no service-account namespace file: gateway.namespace (§12.0 item 2).
+      'tekton-gateway.dev/instance': 'default.tekton-gateway',
     });
     // GitLab's Idempotency-Key makes the name deterministic: generateName (≤53) + 10 characters.
     expect(run.metadata.name).toMatch(/^build-image-[a-z0-9]{10}$/);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { GENERATE_NAME_ALPHABET, type FakeKube, type Injection } from '../fake-kube/server.js';
+import { type FakeKube, type Injection } from '../fake-kube/server.js';
 import {
   demoSecret,
   demoSecretsDir,
@@ -36,9 +36,7 @@ const delivery = (file: string) => readFileSync(join(repoRoot, 'examples/deliver
 const gitlabToken = demoSecret('gitlab-webhook', 'token');
 const githubSecret = demoSecret('github-webhook', 'secretkey');
 const giteaSecret = demoSecret('gitea-webhook', 'secret');
-/** Names the API server generates: 5 characters of its alphabet after the prefix. */
-const generated = (prefix: string) => new RegExp(`^${prefix}[${GENERATE_NAME_ALPHABET}]{5}$`);
-/** Our deterministic names: the generateName plus 10 characters of [a-z0-9]. */
+/** Our names (deterministic with a dedupe key, random without): the generateName plus 10 of [a-z0-9]. */
 const deterministic = (prefix: string) => new RegExp(`^${prefix}[a-z0-9]{10}$`);
 
 const cleanup = new Cleanup();
@@ -83,6 +81,8 @@ describe('serve on the example routes.yaml creates the runs', () => {
       [TRIGGER]: 'tag-push',
       [EVENTID]: 'tag-key-1',
       [MANAGED_BY]: 'tekton-gateway',
+      // v2 §12.0 item 2: POD_NAMESPACE unset, no service-account file → gateway.namespace.
+      'tekton-gateway.dev/instance': 'default.tekton-gateway',
     });
     expect(object!.metadata.managedFields[0].manager).toBe('tekton-gateway');
     expect(object!.spec.params).toContainEqual({ name: 'imageTag', value: '1.1.0' });
@@ -455,24 +455,24 @@ describe('purpose-built routes against one fake cluster', () => {
     it.each([
       { name: 'provider: none without deliveryHeader', path: '/open' },
       { name: 'dedupe: off', path: '/no-dedupe' },
-    ])('no dedupe key ($name) → generateName goes to the API, which picks 5 characters', async ({ path }) => {
-      const before = creates(fake).length;
-      const headers = { ...signed.github(body, githubSecret, 'push', 'same-id') };
-      const a = await post(`${gw.url}${path}`, body, headers);
-      const b = await post(`${gw.url}${path}`, body, headers);
-      expect([a.status, b.status]).toEqual([201, 201]);
-      expect([only(a).outcome, only(b).outcome]).toEqual(['created', 'created']);
-      const sent = creates(fake).slice(before);
-      expect(sent.map((c) => c.body.metadata)).toEqual([
-        expect.objectContaining({ generateName: 'run-' }),
-        expect.objectContaining({ generateName: 'run-' }),
-      ]);
-      expect(sent.every((c) => c.body.metadata.name === undefined)).toBe(true);
-      const names = [only(a), only(b)].map((t) => t.resources![0]!.name);
-      for (const name of names) expect(name).toMatch(generated('run-'));
-      // Nothing tells the two apart, so each is a new run: that is what "no dedupe" means.
-      expect(new Set(names).size).toBe(2);
-    });
+    ])(
+      'no dedupe key ($name) → the gateway names the run: generateName + 10 random [a-z0-9] (v2 §12.0 item 3)',
+      async ({ path }) => {
+        const before = creates(fake).length;
+        const headers = { ...signed.github(body, githubSecret, 'push', 'same-id') };
+        const a = await post(`${gw.url}${path}`, body, headers);
+        const b = await post(`${gw.url}${path}`, body, headers);
+        expect([a.status, b.status]).toEqual([201, 201]);
+        expect([only(a).outcome, only(b).outcome]).toEqual(['created', 'created']);
+        const sent = creates(fake).slice(before);
+        expect(sent.every((c) => c.body.metadata.generateName === undefined)).toBe(true);
+        const names = [only(a), only(b)].map((t) => t.resources![0]!.name);
+        expect(sent.map((c) => c.body.metadata.name)).toEqual(names);
+        for (const name of names) expect(name).toMatch(deterministic('run-'));
+        // Nothing tells the two apart, so each is a new run: that is what "no dedupe" means.
+        expect(new Set(names).size).toBe(2);
+      },
+    );
 
     it('provider: none with deliveryHeader dedupes on it', async () => {
       const headers = { 'content-type': 'application/json', 'x-delivery': 'open-1' };

@@ -69,7 +69,8 @@ function expected(message: string, branch: string): JsonObject {
     apiVersion: 'tekton.dev/v1',
     kind: 'PipelineRun',
     metadata: {
-      generateName: 'run-',
+      // The gateway names runs itself (contract §12.0 item 3): generateName plus 10 random [a-z0-9].
+      name: expect.stringMatching(/^run-[a-z0-9]{10}$/),
       namespace: 'default',
       labels: {
         team: 'ci',
@@ -77,6 +78,11 @@ function expected(message: string, branch: string): JsonObject {
         'triggers.tekton.dev/trigger': 't',
         'triggers.tekton.dev/triggers-eventid': '00000000-0000-4000-8000-000000000000',
         'app.kubernetes.io/managed-by': 'tekton-gateway',
+        'tekton-gateway.dev/instance': 'default.tekton-gateway',
+      },
+      annotations: {
+        'tekton-gateway.dev/route': '/hook',
+        'tekton-gateway.dev/received-at': '1970-01-01T00:00:00.000Z',
       },
     },
     spec: {
