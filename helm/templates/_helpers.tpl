@@ -114,7 +114,7 @@ that account. The explicit lists in values are added; with a routesConfigMap the
 {{- $_ := set $secretKeys $ref.secretName (append (get $secretKeys $ref.secretName | default list) $ref.secretKey | uniq) -}}
 {{- end -}}
 {{- end -}}
-{{- /* v2 §12.1: status credentials of the route and its triggers are mounted like webhook secrets. */ -}}
+{{- /* Status credentials of the route and its triggers are mounted like webhook secrets. */ -}}
 {{- $statuses := list ($route.status | default dict) -}}
 {{- range $t := $route.triggers | default list -}}{{- $statuses = append $statuses ($t.status | default dict) -}}{{- end -}}
 {{- range $status := $statuses -}}

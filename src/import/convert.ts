@@ -4,6 +4,7 @@
 // The last step keeps the promise that the output always loads: anything the loader refuses (a CEL
 // function the gateway lacks, a template namespace taken from the payload…) is removed from the document
 // and reported as left out, and the document is written again.
+import { reportCallers } from './callers.js';
 import { loadConfigBytes } from '../config/load.js';
 import type { PathSegment } from '../config/schema-dsl.js';
 import { buildDocument } from './build.js';
@@ -57,7 +58,14 @@ export function importTekton(files: readonly InputFile[]): ImportResult {
     };
   }
   const doc = buildDocument(read.objects, findings);
-  doc.schedules = buildSchedules(read.objects.cronJobs, doc.routes, findings);
+  doc.schedules = buildSchedules(read.objects.cronJobs, doc.routes, doc.bindings, findings, (job) =>
+    reportCallers(
+      [{ origin: job.origin, texts: (job.curl ?? []).filter((w) => w.includes('el-')) }],
+      read.objects.listeners,
+      doc,
+      findings,
+    ),
+  );
   // Each round removes at least one entry, so this ends; the bound only guards against a bug.
   for (let round = 0; round < 1000; round++) {
     if (doc.routes.length === 0) {

@@ -194,7 +194,14 @@ const LISTENER_URL =
 export function buildSchedules(
   cronJobs: readonly CronJobObject[],
   routes: readonly DocRoute[],
+  /** The document's reusable bindings, which a trigger's `{ref}` entries name. */
+  named: ReadonlyMap<string, unknown>,
   findings: Findings,
+  /**
+   * A CronJob whose call a schedule cannot express (a body from a file, triggers that read the request) keeps
+   * running: it is reported like any other caller of the old Service, with the gateway URL to call instead.
+   */
+  keepAsCaller: (job: CronJobObject) => void,
 ): DocSchedule[] {
   const out: DocSchedule[] = [];
   const names = new Set<string>();
@@ -231,11 +238,11 @@ export function buildSchedules(
     }
     const body = literalBody(call.data);
     if (typeof body === 'string') {
-      findings.leftOut(
+      findings.note(
         about,
-        `its request body cannot become a schedule's body: ${body}`,
-        "write the JSON object under the schedule's body: by hand",
+        `not made a schedule: its request body cannot become a schedule's body (${body}); write the JSON object under a schedule's body: by hand, or keep the CronJob`,
       );
+      keepAsCaller(job);
       continue;
     }
     if (job.suspended) {
@@ -246,20 +253,30 @@ export function buildSchedules(
       );
     }
     const triggers = listenerRoutes.flatMap((r) => r.triggers.map((t) => ({ route: r, trigger: t })));
-    for (const { route, trigger } of triggers) {
+    // A slot has no request: a trigger that decides on it, or binds its headers or overlays, cannot be a
+    // schedule. Then the CronJob stays and calls the gateway instead (keepAsCaller), which serves it as is.
+    const blockers = triggers.flatMap(({ route, trigger }) => {
       const decides = [
         ...(trigger.filter.length > 0 ? ['a filter'] : []),
         ...(trigger.overlays.length > 0 ? ['overlays'] : []),
         ...(trigger.events !== undefined || route.events !== undefined ? ['an event list'] : []),
+        ...(trigger.bindings.some((b) => bindingReadsRequest('ref' in b ? named.get(b.ref) : b))
+          ? ['bindings that read request headers']
+          : []),
       ];
-      if (decides.length > 0) {
-        findings.leftOut(
-          about,
-          `trigger ${trigger.name} of ${listener} has ${decides.join(' and ')}, which a schedule cannot evaluate (a slot has no request)`,
-          'add a schedule by hand with the bindings and template this CronJob should run',
-        );
-        continue;
-      }
+      return decides.length > 0
+        ? [`trigger ${trigger.name} of ${listener} has ${decides.join(' and ')}`]
+        : [];
+    });
+    if (blockers.length > 0) {
+      findings.note(
+        about,
+        `not made a schedule: ${blockers.join('; ')}, which a schedule cannot evaluate (a slot has no request); keep the CronJob, or add a schedule by hand`,
+      );
+      keepAsCaller(job);
+      continue;
+    }
+    for (const { route, trigger } of triggers) {
       let name = triggers.length === 1 ? job.origin.name : `${job.origin.name}-${trigger.name}`;
       for (let n = 2; names.has(name); n++) name = `${job.origin.name}-${n}`;
       names.add(name);
@@ -305,4 +322,9 @@ function literalBody(data: readonly string[]): JsonObject | string {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'it is not a JSON object';
   return value as JsonObject;
+}
+
+/** Whether a binding entry reads `$(header…)` or `$(extensions…)`, which a schedule's slot never has. */
+function bindingReadsRequest(binding: unknown): boolean {
+  return /\$\((header|extensions)\b/.test(JSON.stringify(binding));
 }

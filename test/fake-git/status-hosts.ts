@@ -1,4 +1,4 @@
-// Loopback fakes of the five commit-status endpoints (contract §12.1; ../../shared/reference/lifecycle.md
+// Loopback fakes of the five commit-status endpoints (the hosts' documented status APIs;
 // §4): each checks its auth header, validates states as the host does (GitHub 422 on an unknown state or a
 // description over 140, GitLab 400 on a repeated state, Bitbucket 400 without a valid url) and records
 // what was accepted, per commit and context.

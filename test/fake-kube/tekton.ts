@@ -1,6 +1,6 @@
 // What Tekton Pipelines does to a run, for tests that need a run to move: the validating webhook's rules
 // for updates (pkg/apis/pipeline/v1/{pipelinerun,taskrun}_validation.go) and the controller's condition
-// writes (reasons, startTime, completionTime, lastTransitionTime as ../../shared/reference/lifecycle.md §1
+// writes (reasons, startTime, completionTime, lastTransitionTime as Tekton Pipelines writes them
 // records them).
 type Json = Record<string, unknown>;
 

@@ -228,11 +228,13 @@ describe.each(SCENARIOS)('$name', (scenario) => {
           expect(String(gotMeta.name ?? gotMeta.generateName)).toMatch(
             new RegExp(`^${String(wantMeta.generateName)}`),
           );
-          // Tekton's labels, except that the eventlistener label holds gateway.name (a documented difference).
+          // Tekton's labels, except that the eventlistener label holds gateway.name (a documented difference),
+          // plus the gateway's own: managed-by, and the instance that made the run (v2).
           expect(gotMeta.labels).toEqual({
             ...(wantMeta.labels as JsonObject),
             'triggers.tekton.dev/eventlistener': config.gateway.name,
             'app.kubernetes.io/managed-by': 'tekton-gateway',
+            'tekton-gateway.dev/instance': `${config.gateway.namespace}.${config.gateway.name}`,
           });
         });
         if (s.params) expect(params(ours.objects[0]!)).toMatchObject(s.params);
