@@ -15,7 +15,7 @@ import { GatewayServer, SERVER_TIMEOUTS, type ServerTimeouts } from '../http/ser
 import { setupDeliveries } from '../deliveries/setup.js';
 import { createLogger, isLevel, LEVELS, type Level } from '../log.js';
 import { GatewayMetrics } from '../metrics.js';
-import type { BackgroundJob, Config, CreateFn } from '../model.js';
+import type { BackgroundJob, Config, CreateFn, TriggerOutcome } from '../model.js';
 import { resolveIdentity } from '../follow/identity.js';
 import type { Following } from '../follow/start.js';
 import type { KubeConfig } from '../kube/client-node.js';
@@ -148,6 +148,15 @@ export async function startServe(
   });
   secrets.watch(config.secretRefs);
 
+  const identity = resolveIdentity(io.env, config.gateway.namespace);
+  const instance = instanceLabel(identity.podNamespace, config.gateway.name);
+  const stateKey = readStateKey(args.values['state-key-file'] as string | undefined);
+  if (!stateKey.ok) {
+    // Given but unusable is an operator's mistake (error); not given at all is a choice (info).
+    const level = args.values['state-key-file'] ? 'error' : 'info';
+    log[level]('following runs is off (status, keep, concurrency)', { why: stateKey.why });
+  }
+
   const tokenFile = args.values['admin-token-file'] as string | undefined;
   // One check for everything the admin token guards (PUT /loglevel, the deliveries page); a missing or empty
   // file disables what needs it and is logged at error, never stops `serve` (contract §12.0 item 17).
@@ -171,16 +180,9 @@ export async function startServe(
     serverDryRun,
     onCount: (n) => metrics.deliveriesStored(n),
     onCreated: (c) => metrics.resourceCreated(c.route.path, c.trigger, c.kind),
+    instance,
+    stateKey: stateKey.ok ? stateKey.key : undefined,
   });
-  const identity = resolveIdentity(io.env, config.gateway.namespace);
-  const instance = instanceLabel(identity.podNamespace, config.gateway.name);
-  const stateKey = readStateKey(args.values['state-key-file'] as string | undefined);
-  if (!stateKey.ok) {
-    // Given but unusable is an operator's mistake (error); not given at all is a choice (info).
-    const level = args.values['state-key-file'] ? 'error' : 'info';
-    log[level]('following runs is off (status, keep, concurrency)', { why: stateKey.why });
-  }
-
   // §12: following runs, with a cluster, a state key, and not in any dry-run mode (§12.0 item 10).
   const followMode = args.values['follow'] as 'on' | 'log' | 'off';
   let following: Following | undefined;
@@ -200,6 +202,10 @@ export async function startServe(
       env: io.env,
     });
   }
+
+  // A background retry's end (contract §3) reaches the deliveries page, and one that never created its run
+  // reports `error` on the commit like a refused create (§12.1a): the developer sees why there is no run.
+  const retryInBackground = retrier && followBackground(retrier, () => config, deliveries, following);
 
   let shuttingDown = false;
   const deps: GatewayDeps = {
@@ -245,7 +251,7 @@ export async function startServe(
       },
       deliveries: deliveries.api,
     },
-    retryInBackground: retrier?.accept,
+    retryInBackground,
   };
 
   metrics.readInFlight(() => ({ requests: deps.limiter!.inFlight, bytes: budget.inFlight }));
@@ -429,6 +435,58 @@ function limitSettings(args: ParsedArgs, maxWaitMs: number): LimitSettings {
 const BACKGROUND_ATTEMPT_MS = 3_000;
 /** Pending background retries at most, whatever their size (each holds its rendered objects). */
 const BACKGROUND_MAX_JOBS = 1000;
+
+/**
+ * Hands each background job's final outcome to the deliveries page and, when the runs were never created, to
+ * the status reporter (`error`, posted by this replica as for a refused create). Returns what the pipeline
+ * calls to hand a job over.
+ */
+function followBackground(
+  retrier: { background: BackgroundRetries; accept: NonNullable<GatewayDeps['retryInBackground']> },
+  config: () => Config,
+  deliveries: { updateOutcome(eventId: string, triggers: readonly TriggerOutcome[]): boolean },
+  following: Following | undefined,
+): NonNullable<GatewayDeps['retryInBackground']> {
+  // Pending jobs, as handed over (bounded by the retrier's own bounds: each ends in one final).
+  const jobs = new Map<string, BackgroundJob>();
+  const keyOf = (j: { eventId: string; route: string; trigger: string }) =>
+    `${j.eventId}\n${j.route}\n${j.trigger}`;
+  retrier.background.subscribe((final) => {
+    const job = jobs.get(keyOf(final));
+    jobs.delete(keyOf(final));
+    const outcome: TriggerOutcome =
+      final.result === 'created' || final.result === 'duplicate'
+        ? { name: final.trigger, outcome: final.result, resources: final.resources }
+        : {
+            name: final.trigger,
+            outcome: 'failed',
+            failure: 'cluster-unavailable',
+            reason: `background retries ${final.result === 'abandoned' ? 'abandoned at shutdown' : 'gave up'}: ${final.reason ?? 'unknown'}`,
+            resources: final.resources,
+            retryAfterSeconds: undefined,
+          };
+    deliveries.updateOutcome(final.eventId, [outcome]);
+    const first = job?.creates[0];
+    const trigger = config()
+      .routes.find((r) => r.path === final.route)
+      ?.triggers.find((t) => t.name === final.trigger);
+    if (outcome.outcome !== 'failed' || !following || !first || !trigger?.status) return;
+    const metadata = first.object['metadata'] as { annotations?: Record<string, string> } | undefined;
+    following.statusError({
+      routePath: final.route,
+      trigger,
+      namespace: first.namespace,
+      eventId: final.eventId,
+      annotations: metadata?.annotations ?? {},
+      reason: outcome.reason,
+    });
+  });
+  return (job) => {
+    const ticket = retrier.accept(job);
+    if (ticket) jobs.set(keyOf(job), job);
+    return ticket;
+  };
+}
 
 /** Background completion after a 503 (contract §3): the retrier, its metrics and its log lines. */
 function startBackground(

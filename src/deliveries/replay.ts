@@ -20,6 +20,9 @@ export interface ReplayDeps {
   readonly now: () => number;
   /** resources_created_total, as for webhooks. */
   readonly onCreated?: GatewayDeps['onCreated'];
+  /** The instance label and state key, so a replayed run is followed like any other (status, keep, …). */
+  readonly instance?: string;
+  readonly stateKey?: Buffer;
 }
 
 export type ReplayResult =
@@ -81,6 +84,10 @@ export async function replayDelivery(
     deadline: started + deps.config.gateway.requestTimeoutMs,
     trace: undefined,
     replay: { eventId, dedupeKey: route.dedupe === 'off' ? undefined : stored.dedupeKey },
+    instance: deps.instance,
+    stateKey: deps.stateKey,
+    // A replay keeps the original arrival time: concurrency orders group members by it.
+    receivedAt: stored.timeMs,
   };
   const result: WebhookResult = await handleWebhook(deps.config, route, delivery, io);
   const a = answer(result);

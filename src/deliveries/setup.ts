@@ -18,6 +18,9 @@ export interface DeliveriesSetup {
   readonly secrets: SecretLookup;
   readonly create: CreateFn | undefined;
   readonly serverDryRun: boolean;
+  /** The instance label and state key created runs carry (run following). */
+  readonly instance?: string;
+  readonly stateKey?: Buffer;
   readonly onCount: (count: number) => void;
   /** resources_created_total for objects a replay created. */
   readonly onCreated?: (created: {
@@ -63,6 +66,8 @@ export function setupDeliveries(s: DeliveriesSetup): Deliveries {
       serverDryRun: s.serverDryRun,
       now,
       onCreated: s.onCreated,
+      instance: s.instance,
+      stateKey: s.stateKey,
     },
     replica,
     record,

@@ -2,6 +2,9 @@
 // the webhook deadline, a 503 that says `retrying`, the API back, and exactly one run — also when the sender
 // redelivers meanwhile; and on SIGTERM, retries still pending are abandoned, logged, and exit 1.
 // `npm test` builds first; run `npm run build` before running this suite alone.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoSecret, post, routesFile, signed } from '../helpers/gateway.js';
 import { Cleanup, EVENTID, childGateway, fakeKube, type Obj } from './harness.js';
@@ -40,8 +43,23 @@ async function until(check: () => boolean, ms = 20_000): Promise<void> {
 describe('API down past the deadline → 503 retrying → API back → exactly one run', () => {
   it('with a redelivery by the sender during the outage and one after', async () => {
     const fake = await fakeKube(cleanup, { faults: { errorRate: 1, status: 503 } });
-    const gw = await childGateway(routesFile(ROUTES), fake.kubeconfigPath, ['--shutdown-timeout', '5']);
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'bg-token-')), 'token');
+    writeFileSync(tokenFile, 'bg-admin-token\n');
+    const gw = await childGateway(routesFile(ROUTES), fake.kubeconfigPath, [
+      '--shutdown-timeout',
+      '5',
+      '--admin-token-file',
+      tokenFile,
+    ]);
     cleanup.add(() => gw.stop());
+    const stored = async () => {
+      const adminPort = gw.logs.find((l) => l.msg === 'listening')!.adminPort as number;
+      const res = await fetch(`http://127.0.0.1:${adminPort}/deliveries/bg-1`, {
+        headers: { authorization: 'Bearer bg-admin-token' },
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { triggers: Obj[] }).triggers[0]!;
+    };
 
     const sent = Date.now();
     const first = await send(gw.url, 'bg-1');
@@ -51,6 +69,7 @@ describe('API down past the deadline → 503 retrying → API back → exactly o
     expect(only(first).retryUntil).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     expect(retryUntil).toBeGreaterThan(sent + 55_000);
     expect(retryUntil).toBeLessThan(Date.now() + 61_000);
+    expect((await stored()).outcome).toBe('failed');
 
     // The sender redelivers while the API is still down: the same job, the same window.
     const again = await send(gw.url, 'bg-1');
@@ -62,6 +81,8 @@ describe('API down past the deadline → 503 retrying → API back → exactly o
     const finished = gw.logs.find((l) => l.msg === 'background retry finished')!;
     expect(finished).toMatchObject({ level: 'info', eventId: 'bg-1', route: '/run', trigger: 'build' });
     expect(['created', 'duplicate']).toContain(finished.result);
+    // The deliveries page shows how the delivery ended, not the 503 it was answered.
+    expect((await stored()).outcome).toBe(finished.result);
 
     // A redelivery after recovery finds the run: duplicate, never a second run.
     const after = await send(gw.url, 'bg-1');
