@@ -2,7 +2,8 @@
 // once at start-up. This file imports no OpenTelemetry package: with tracing off, `serve` never loads the SDK
 // (./otel.ts is imported only when `tracingSettings` says "on").
 //
-// The SDK 3.x packages no longer read OTEL_TRACES_SAMPLER or OTEL_BSP_* themselves, and the exporter reads
+// We use the SDK directly (no sdk-node auto-configuration; the 3.x packages, which need Node 22, read none
+// of these either), and the exporter reads
 // `process.env` where in-process tests hand `serve` their own environment, so every variable we honour is
 // read here and passed to the SDK explicitly. Variables: https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
 

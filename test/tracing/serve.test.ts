@@ -261,9 +261,9 @@ describe.each(['http/json', 'http/protobuf'] as const)('tracing on, OTLP %s', (p
         'tekton_gateway.result': 'created',
       });
     }
-    // Spans nest in time too. OTLP/JSON may carry nanoseconds as JSON numbers, which a parser reads as
-    // doubles (about 256 ns of precision at today's epoch): allow 1 µs.
-    const le = (a: bigint, b: bigint) => a <= b + 1000n;
+    // Spans nest in time too, to the millisecond: the SDK (2.x, the line that runs on Node 20) anchors each
+    // span's start to Date.now(), whole milliseconds, and measures its end with the high-resolution clock.
+    const le = (a: bigint, b: bigint) => a <= b + 1_000_000n;
     expect(le(root.startNs, verify.startNs) && le(verify.endNs, build.startNs)).toBe(true);
     expect(
       kube.every(
