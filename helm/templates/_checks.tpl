@@ -8,7 +8,7 @@ schedules); test/helm/refusals.test.ts fails when routes.schema.json allows a ke
 {{- define "tekton-gateway.routesKeys" -}}
 {{- dict
   "top" (list "apiVersion" "gateway" "bindings" "templates" "routes" "schedules")
-  "route" (list "path" "provider" "secretRef" "namespace" "serviceAccountName" "dedupe" "events" "signature" "eventHeader" "deliveryHeader" "triggers" "status" "keep")
+  "route" (list "path" "provider" "secretRef" "namespace" "serviceAccountName" "dedupe" "events" "signature" "eventHeader" "deliveryHeader" "triggers" "status" "keep" "tracing")
   "trigger" (list "name" "events" "filter" "overlays" "bindings" "template" "namespace" "serviceAccountName" "status" "keep" "concurrency")
   | toJson -}}
 {{- end -}}

@@ -166,6 +166,11 @@ const CASES: readonly ChartCase[] = [
     expected: { ...defaults, shutdown: { drainDelay: 10, shutdownTimeout: 25, grace: 30 } },
   },
   {
+    name: 'NetworkPolicy on: the admin port kept to the release namespace',
+    options: { values: { networkPolicy: { enabled: true } } },
+    expected: defaults,
+  },
+  {
     name: 'dry run with an existing service account and no RBAC',
     options: { valueFiles: ['test/helm/values/dry-run-values.yaml'] },
     expected: {
@@ -270,6 +275,28 @@ const runtimeCmd =
   execForm(runtimeStage?.instructions.filter((i) => i.keyword === 'CMD').at(-1)?.args ?? '') ?? [];
 const runtimeUser = runtimeStage?.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args ?? '';
 
+/** The ClusterRole rule for following the runs it created (follow.mode on or log). */
+const FOLLOW_RULE: IPolicyRule = {
+  apiGroups: ['tekton.dev'],
+  resources: ['pipelineruns', 'taskruns'],
+  verbs: ['get', 'list', 'watch', 'patch', 'delete'],
+};
+
+function leaseName(expected: Expected): string {
+  return `${expected.fullname}-lease`;
+}
+
+/** gateway.name of the routes the chart stored (the Lease is tekton-gateway-<name>). */
+function gatewayName(r: Rendered): string {
+  for (const configMap of ofKind(r, 'ConfigMap')) {
+    for (const text of Object.values((configMap.data as Record<string, string>) ?? {})) {
+      const doc = parseYaml(text) as { gateway?: { name?: string } } | null;
+      if (doc?.gateway?.name) return doc.gateway.name;
+    }
+  }
+  return 'tekton-gateway';
+}
+
 const SERVE_ENV = new Set(SERVE.flags.flatMap((f) => (f.env ? [f.env] : [])));
 const flagSpec = (name: string) => SERVE.flags.find((f) => f.name === name);
 
@@ -320,9 +347,10 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
     }
     expect(clusterRoles).toHaveLength(1);
     const role = clusterRoles[0] as K8sObject;
-    // No `get`: the gateway detects a redelivery from 409 AlreadyExists, never by reading runs back.
+    // create, then following the runs it created (follow.mode on by default): watch, patch, prune.
     expect(role.rules).toEqual([
       { apiGroups: ['tekton.dev'], resources: ['pipelineruns', 'taskruns'], verbs: ['create'] },
+      FOLLOW_RULE,
       ...expected.extraRules,
     ]);
     const subject = {
@@ -354,7 +382,7 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
   });
 
   it('RBAC: impersonate only the service accounts the routes run as', () => {
-    const roles = ofKind(r, 'Role');
+    const roles = ofKind(r, 'Role').filter((role) => role.metadata.name !== leaseName(expected));
     const granted: Record<string, string[]> = {};
     for (const role of roles) {
       const rules = role.rules as IPolicyRule[];
@@ -374,12 +402,62 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
     expect(granted).toEqual(expected.createIn === 'no-rbac' ? {} : expected.impersonate);
   });
 
+  it('RBAC: the Lease Role in the release namespace reaches one Lease by name, bound to the gateway', () => {
+    const leaseRoles = ofKind(r, 'Role').filter((role) => role.metadata.name === leaseName(expected));
+    const leaseBindings = (ofKind(r, 'RoleBinding') as unknown as IRoleBinding[]).filter(
+      (b) => b.roleRef.kind === 'Role' && b.roleRef.name === leaseName(expected),
+    );
+    if (expected.createIn === 'no-rbac') {
+      expect([...leaseRoles, ...leaseBindings]).toEqual([]);
+      return;
+    }
+    expect(leaseRoles).toHaveLength(1);
+    const role = leaseRoles[0] as K8sObject;
+    expect(role.metadata.namespace).toBe(RELEASE_NAMESPACE);
+    // create cannot be limited by resourceNames; get/update only on the gateway's own Lease.
+    expect(role.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: [`tekton-gateway-${gatewayName(r)}`],
+        verbs: ['get', 'update'],
+      },
+    ]);
+    expect(leaseBindings).toHaveLength(1);
+    expect(leaseBindings[0]?.metadata?.namespace).toBe(RELEASE_NAMESPACE);
+    expect(leaseBindings[0]?.subjects).toEqual([
+      { kind: 'ServiceAccount', name: expected.serviceAccount.name, namespace: RELEASE_NAMESPACE },
+    ]);
+  });
+
   it('RBAC: no rule reaches Secrets or uses a wildcard', () => {
+    const extra = new Set(expected.extraRules.map((rule) => JSON.stringify(rule)));
     for (const rule of rulesOf(r)) {
       for (const list of [rule.apiGroups ?? [], rule.resources ?? [], rule.verbs])
         expect(list).not.toContain('*');
       expect(rule.resources ?? []).not.toContain('secrets');
-      expect(['create', 'impersonate']).toEqual(expect.arrayContaining(rule.verbs));
+      if (extra.has(JSON.stringify(rule))) continue;
+      const [group] = rule.apiGroups ?? [];
+      // Every rule is one of: runs (create, follow), impersonation, the Lease.
+      if (group === 'tekton.dev') {
+        expect(rule.resources).toEqual(['pipelineruns', 'taskruns']);
+        expect(['create', 'get', 'list', 'watch', 'patch', 'delete']).toEqual(
+          expect.arrayContaining(rule.verbs),
+        );
+      } else if (group === '') {
+        expect(rule.resources).toEqual(['serviceaccounts']);
+        expect(rule.verbs).toEqual(['impersonate']);
+        expect(rule.resourceNames?.length).toBeGreaterThan(0);
+      } else {
+        expect(group).toBe('coordination.k8s.io');
+        expect(rule.resources).toEqual(['leases']);
+        if (rule.verbs.join() !== 'create') {
+          expect(rule.verbs).toEqual(['get', 'update']);
+          expect(rule.resourceNames).toHaveLength(1);
+        }
+      }
+      expect(rule.apiGroups).toHaveLength(1);
     }
   });
 
@@ -450,8 +528,9 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
     for (const volume of pod.volumes ?? []) {
       expect(volume.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
       expect(volume.name.length).toBeLessThanOrEqual(63);
-      // The deliveries page's admin token (test/helm/deliveries.test.ts) lives outside SECRETS_DIR on purpose.
-      if (!volume.secret || volume.name === 'admin-token') continue;
+      // The deliveries page's admin token (test/helm/deliveries.test.ts) and the state key live outside
+      // SECRETS_DIR on purpose: no route's secretRef can name them. Checked below.
+      if (!volume.secret || volume.name === 'admin-token' || volume.name === 'state-key') continue;
       const mount = container.volumeMounts?.find((m) => m.name === volume.name);
       expect(mount, `mount of ${volume.name}`).toBeDefined();
       expect(mount?.readOnly).toBe(true);
@@ -459,10 +538,36 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
     }
     expect(sorted(mounted.keys())).toEqual(sorted(expected.secrets));
     for (const [name, mountPath] of mounted) expect(mountPath).toBe(`${secretsDir}/${name}`);
-    // The chart writes secret values only when asked to.
-    const created = ofKind(r, 'Secret').filter((s) => !s.metadata.name.endsWith('-admin-token'));
+    // The chart writes secret values only when asked to, besides the two keys it generates itself.
+    const generated = [`${expected.fullname}-admin-token`, `${expected.fullname}-state-key`];
+    const created = ofKind(r, 'Secret').filter((s) => !generated.includes(s.metadata.name));
     expect(sorted(created.map((s) => s.metadata.name))).toEqual(sorted(expected.createdSecrets));
     for (const secret of created) expect(secret.data).toBeUndefined();
+    expect(
+      ofKind(r, 'Secret')
+        .filter((s) => generated.includes(s.metadata.name))
+        .map((s) => s.metadata.name),
+    ).toEqual(generated);
+  });
+
+  it('the state key and the admin token are their own read-only mounts, outside SECRETS_DIR', () => {
+    const pod = podSpec(r);
+    const container = gateway(r);
+    const vars = env(container);
+    const secretsDir = vars.get('SECRETS_DIR') ?? flagSpec('secrets-dir')?.default ?? '?';
+    const files = { 'state-key': 'STATE_KEY_FILE', 'admin-token': 'ADMIN_TOKEN_FILE' } as const;
+    for (const [volumeName, variable] of Object.entries(files)) {
+      const volume = pod.volumes?.find((v) => v.name === volumeName);
+      expect(volume?.secret?.secretName, volumeName).toBe(`${expected.fullname}-${volumeName}`);
+      const mount = container.volumeMounts?.find((m) => m.name === volumeName);
+      expect(mount?.readOnly, volumeName).toBe(true);
+      expect(mount?.subPath).toBeUndefined();
+      expect(`${mount?.mountPath ?? '?'}/`.startsWith(`${secretsDir}/`), volumeName).toBe(false);
+      expect(path.posix.dirname(vars.get(variable) ?? '')).toBe(mount?.mountPath);
+    }
+    expect(vars.get('STATE_KEY_FILE')).toMatch(/\/key$/);
+    const stateKey = ofKind(r, 'Secret').find((s) => s.metadata.name === `${expected.fullname}-state-key`);
+    expect(Buffer.from((stateKey?.data as { key: string }).key, 'base64')).toHaveLength(48);
   });
 
   it('args, env and ports use only what `serve` accepts (src/cli/spec.ts)', () => {
@@ -480,9 +585,32 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
     expect(flags).toEqual(expected.flags);
 
     const vars = env(container);
-    const allowed = new Set([...SERVE_ENV, 'NODE_OPTIONS', ...expected.extraEnv]);
-    for (const name of vars.keys()) expect(allowed, `env ${name}`).toContain(name);
-    for (const e of container.env ?? []) expect(typeof e.value, `${e.name} is a string`).toBe('string');
+    // serve also reads who it is (POD_NAME/POD_NAMESPACE, leader election) and the standard OTEL_* variables.
+    const allowed = new Set([
+      ...SERVE_ENV,
+      'NODE_OPTIONS',
+      'POD_NAME',
+      'POD_NAMESPACE',
+      ...expected.extraEnv,
+    ]);
+    for (const name of vars.keys())
+      if (!name.startsWith('OTEL_')) expect(allowed, `env ${name}`).toContain(name);
+    const fromPod = { POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace' } as const;
+    for (const e of container.env ?? []) {
+      if (e.name in fromPod) {
+        expect(e.valueFrom, e.name).toEqual({
+          fieldRef: { fieldPath: fromPod[e.name as keyof typeof fromPod] },
+        });
+        continue;
+      }
+      expect(typeof e.value, `${e.name} is a string`).toBe('string');
+    }
+    expect(sorted(Object.keys(fromPod).filter((name) => vars.has(name)))).toEqual(Object.keys(fromPod));
+    expect(flagSpec('follow')?.choices).toContain(vars.get('FOLLOW'));
+    expect(vars.get('FOLLOW')).toBe('on');
+    expect(vars.has('STATUS_API_ORIGINS')).toBe(false);
+    // Tracing stays off (no OTEL_* at all) unless tracing.endpoint is set (test/helm/tracing.test.ts).
+    expect([...vars.keys()].filter((name) => name.startsWith('OTEL_'))).toEqual([]);
     expect(flagSpec('log-level')?.choices).toContain(vars.get('LOG_LEVEL'));
     expect(vars.get('LOG_LEVEL')).toBe(expected.logLevel);
     expect(vars.get('DRY_RUN')).toBe(expected.dryRun ? 'true' : undefined);

@@ -74,7 +74,8 @@ function valueArgs(options: RenderOptions, scratch: string): string[] {
   for (const file of options.valueFiles ?? []) args.push('--values', path.resolve(REPO, file));
   if (options.values) {
     const file = path.join(scratch, 'values.yaml');
-    writeFileSync(file, stringify(options.values));
+    // YAML 1.1, as helm reads values: a bare `off` or `on` would arrive as a boolean.
+    writeFileSync(file, stringify(options.values, { version: '1.1' }));
     args.push('--values', file);
   }
   for (const [key, file] of Object.entries(options.setFiles ?? {})) {

@@ -51,7 +51,8 @@ function needsOf(config: Config): Needs {
 /** What the rendered chart grants and mounts. */
 function grantsOf(r: Rendered): Needs {
   const bindings = r.objects.filter((o) => o.kind === 'RoleBinding') as unknown as IRoleBinding[];
-  const roles = r.objects.filter((o) => o.kind === 'Role');
+  // The Lease Role (following runs, test/helm/follow.test.ts) does not depend on the routes.
+  const roles = r.objects.filter((o) => o.kind === 'Role' && !o.metadata.name.endsWith('-lease'));
   const pod = (
     r.objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: IPodSpec } } }
   ).spec.template.spec;
@@ -66,7 +67,11 @@ function grantsOf(r: Rendered): Needs {
         [...((role.rules as IPolicyRule[])[0]?.resourceNames ?? [])].sort(),
       ]),
     ),
-    secrets: (pod.volumes ?? []).flatMap((v) => (v.secret?.secretName ? [v.secret.secretName] : [])).sort(),
+    // The state key and the admin token are the chart's own Secrets, not ones the routes name.
+    secrets: (pod.volumes ?? [])
+      .filter((v) => v.name !== 'state-key' && v.name !== 'admin-token')
+      .flatMap((v) => (v.secret?.secretName ? [v.secret.secretName] : []))
+      .sort(),
   };
 }
 
