@@ -257,9 +257,17 @@ describe('tekton-bindings.json', () => {
     expect(result.kind).toBe('processed');
     expect(created).toHaveLength(1);
     const expected = structuredClone((v.expected as { createdResource: JsonObject }).createdResource);
-    // We add app.kubernetes.io/managed-by to Tekton's three labels (contract §6).
-    ((expected.metadata as JsonObject).labels as JsonObject)['app.kubernetes.io/managed-by'] =
-      'tekton-gateway';
+    // We add app.kubernetes.io/managed-by to Tekton's three labels (contract §6), and v2's instance label and
+    // route and arrival annotations (run following; the clock here reads 0).
+    const metadata = expected.metadata as JsonObject;
+    Object.assign(metadata.labels as JsonObject, {
+      'app.kubernetes.io/managed-by': 'tekton-gateway',
+      'tekton-gateway.dev/instance': `default.${loaded.config.gateway.name}`,
+    });
+    metadata.annotations = {
+      'tekton-gateway.dev/route': '/el',
+      'tekton-gateway.dev/received-at': new Date(0).toISOString(),
+    };
     expect(created[0]).toEqual(expected);
   });
 });
