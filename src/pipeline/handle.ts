@@ -316,7 +316,7 @@ async function createAll(
         return failed(
           name,
           'cluster-refused',
-          `the cluster refused ${describe(ref)} (HTTP ${result.code}): ${result.message}`,
+          `the cluster refused ${describe(ref)} (HTTP ${result.code}): ${result.message}${pendingHint(resource.object, result.code)}`,
           done,
         );
       case 'unavailable': {
@@ -424,4 +424,21 @@ export function withDeadline(
     );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A TaskRun created pending (concurrency.limit) is refused by Tekton Pipelines older than v1.11, whose
+ * webhook does not know `TaskRunPending` (contract §12.0 item 7): say which version the setting needs.
+ */
+function pendingHint(object: JsonObject, code: number): string {
+  const spec = object['spec'];
+  const pending =
+    object['kind'] === 'TaskRun' &&
+    spec !== null &&
+    typeof spec === 'object' &&
+    !Array.isArray(spec) &&
+    spec['status'] === 'TaskRunPending';
+  return pending && code === 400
+    ? ' — concurrency.limit creates TaskRuns pending (TaskRunPending), which needs Tekton Pipelines v1.11 or later'
+    : '';
 }

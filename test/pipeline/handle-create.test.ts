@@ -78,3 +78,58 @@ describe('the request deadline', () => {
     expect(result.triggers[0]!.outcome === 'created' && result.triggers[0]!.resources).toHaveLength(2);
   });
 });
+
+describe('a TaskRun created pending (concurrency.limit) on Tekton Pipelines older than v1.11', () => {
+  const routes = `apiVersion: tekton-gateway/v1
+routes:
+  - path: /hook
+    provider: none
+    deliveryHeader: X-Delivery
+    triggers:
+      - name: queued
+        concurrency: {key: 'one-group', limit: 1}
+        template:
+          resourcetemplates:
+            - {apiVersion: tekton.dev/v1, kind: TaskRun, metadata: {generateName: queued-}, spec: {taskRef: {name: n}}}
+`;
+  async function refusedWith(message: string) {
+    const loaded = loadConfigBytes(Buffer.from(routes), 'routes.yaml', {});
+    if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+    const sent: CreateRequest[] = [];
+    const create: CreateFn = (request) => {
+      sent.push(request);
+      return Promise.resolve({ kind: 'refused', code: 400, message });
+    };
+    const io: PipelineIO = {
+      now: Date.now,
+      randomUUID: () => 'uuid',
+      secrets: () => undefined,
+      create,
+      serverDryRun: false,
+      skipVerify: true,
+      deadline: Date.now() + 5_000,
+      trace: undefined,
+    };
+    const headers = { 'content-type': ['application/json'], 'x-delivery': ['d-2'] };
+    const result = await handleWebhook(
+      loaded.config,
+      loaded.config.routes[0]!,
+      { method: 'POST', path: '/hook', requestURL: '/hook', headers, body: Buffer.from('{}') },
+      io,
+    );
+    return { result, sent };
+  }
+
+  it('the refusal (502) names the Tekton version that TaskRunPending needs', async () => {
+    const { result, sent } = await refusedWith(
+      'admission webhook "validation.webhook.pipeline.tekton.dev" denied the request: invalid value: TaskRunPending: spec.status',
+    );
+    expect((sent[0]!.object['spec'] as Record<string, unknown>)['status']).toBe('TaskRunPending');
+    if (result.kind !== 'processed') throw new Error(result.kind);
+    const outcome = result.triggers[0]!;
+    expect(outcome).toMatchObject({ outcome: 'failed', failure: 'cluster-refused' });
+    expect(outcome.outcome === 'failed' && outcome.reason).toMatch(
+      /invalid value: TaskRunPending: spec\.status — concurrency\.limit creates TaskRuns pending \(TaskRunPending\), which needs Tekton Pipelines v1\.11 or later$/,
+    );
+  });
+});
