@@ -80,3 +80,24 @@ describe('chart: following runs', () => {
     expect(rendered.objects.some((o) => o.kind === 'Role' && o.metadata.name.endsWith('-lease'))).toBe(false);
   });
 });
+
+describe('chart: the Lease name with routes from a ConfigMap the chart cannot read', () => {
+  const leaseNames = (rendered: Awaited<ReturnType<typeof render>>) =>
+    (
+      rendered.objects.find((o) => o.kind === 'Role' && o.metadata.name.endsWith('-lease')) as unknown as {
+        rules: { resourceNames?: string[] }[];
+      }
+    ).rules.flatMap((r) => r.resourceNames ?? []);
+
+  it('is named after routesConfigMap.gatewayName, not the example routes in values.yaml', async () => {
+    const rendered = await render({
+      values: { routesConfigMap: { name: 'team-routes', gatewayName: 'ci-gateway' } },
+    });
+    expect(leaseNames(rendered)).toEqual(['tekton-gateway-ci-gateway']);
+  });
+
+  it('without gatewayName it is the gateway default, tekton-gateway', async () => {
+    const rendered = await render({ values: { routesConfigMap: { name: 'team-routes' } } });
+    expect(leaseNames(rendered)).toEqual(['tekton-gateway-tekton-gateway']);
+  });
+});
