@@ -1,7 +1,7 @@
 // Starts the real `serve` in-process on loopback (ephemeral ports) and signs deliveries the way each Git
 // host does, for end-to-end tests over real HTTP.
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../../src/cli/args.js';
@@ -22,6 +22,19 @@ export interface RunningGateway {
   readonly logs: string[];
   readonly stderr: string[];
   stop(): Promise<number>;
+}
+
+/**
+ * A temporary secrets directory in the Secret volume layout: `<dir>/<secretName>/<key>` for each
+ * `[secretName, value]` (key `token`), values written with the trailing newline files made by hand carry.
+ */
+export function secretsDirWith(entries: readonly (readonly [string, string])[], newline = true): string {
+  const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
+  for (const [name, value] of entries) {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'token'), newline ? `${value}\n` : value);
+  }
+  return dir;
 }
 
 /** Writes YAML to a temp file and returns its path. */

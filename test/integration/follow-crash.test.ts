@@ -2,15 +2,14 @@
 // leader is killed with SIGKILL mid-run (no Lease release), the other takes over and the Git host still
 // receives queued → running → succeeded exactly once each, in order.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeKube } from '../fake-kube/server.js';
 import { startFakeStatusHosts } from '../fake-git/status-hosts.js';
 import { until } from '../follow/kube.js';
-import { post, routesFile, signed } from '../helpers/gateway.js';
+import { post, routesFile, secretsDirWith, signed } from '../helpers/gateway.js';
 import { repoRoot } from '../helpers/shared.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
@@ -69,14 +68,13 @@ describe('hand-over after a leader crash', () => {
     cleanup.push(() => hosts.close());
     const fake = await startFakeKube({ namespaces: ['ci'] });
     cleanup.push(() => fake.close());
-    const dir = mkdtempSync(join(tmpdir(), 'crash-'));
-    for (const [name, value] of [
-      ['gh-webhook', 'webhook-secret'],
-      ['gh-status', hosts.token],
-    ] as const) {
-      mkdirSync(join(dir, name));
-      writeFileSync(join(dir, name, 'token'), value);
-    }
+    const dir = secretsDirWith(
+      [
+        ['gh-webhook', 'webhook-secret'],
+        ['gh-status', hosts.token],
+      ],
+      false,
+    );
     writeFileSync(join(dir, 'state-key'), 'a-state-key-of-at-least-16-bytes');
     const routes = routesFile(`apiVersion: tekton-gateway/v1
 gateway: {name: gw, namespace: ci}

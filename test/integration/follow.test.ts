@@ -2,11 +2,11 @@
 // the fake API running Tekton's state machine, deliveries over HTTP. keep prunes only what it may;
 // cancelInProgress leaves the newest; limit runs one at a time in arrival order; a hand-over between two
 // replicas starts nothing twice.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post, routesFile, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { post, routesFile, secretsDirWith, startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { startFakeKube, type FakeKube } from '../fake-kube/server.js';
 import { until } from '../follow/kube.js';
 
@@ -206,14 +206,10 @@ describe('commit status (§12.1) through serve', () => {
     cleanup.push(() => hosts.close());
     const fake = await startFakeKube({ namespaces: ['ci'] });
     cleanup.push(() => fake.close());
-    const secrets = mkdtempSync(join(tmpdir(), 'secrets-'));
-    for (const [name, value] of [
+    const secrets = secretsDirWith([
       ['gh-webhook', 'webhook-secret'],
       ['gh-status', hosts.token],
-    ] as const) {
-      mkdirSync(join(secrets, name));
-      writeFileSync(join(secrets, name, 'token'), `${value}\n`);
-    }
+    ]);
     const routes = routesFile(`apiVersion: tekton-gateway/v1
 gateway: {name: gw, namespace: ci, dashboardURL: "https://tekton.example.com"}
 routes:
