@@ -142,13 +142,18 @@ export function kubeClientFromConfig(
   // every request: computed once, they save client-node's authenticator walk per create.
   const staticCredentials = privateApply !== undefined && user !== null && !user.authProvider && !user.exec;
   let staticHeaders: Promise<Record<string, string>> | undefined;
+  /** The static headers once known: later requests then start without awaiting anything. */
+  let knownHeaders: Record<string, string> | undefined;
 
   function authHeaders(): Promise<Record<string, string>> {
     if (!staticCredentials) return freshAuthHeaders();
-    staticHeaders ??= freshAuthHeaders().catch((error: unknown) => {
-      staticHeaders = undefined;
-      throw error;
-    });
+    staticHeaders ??= freshAuthHeaders().then(
+      (headers) => (knownHeaders = headers),
+      (error: unknown) => {
+        staticHeaders = undefined;
+        throw error;
+      },
+    );
     return staticHeaders;
   }
 
@@ -189,13 +194,15 @@ export function kubeClientFromConfig(
     headersOnlyTimeout: boolean,
   ): Promise<{ res: http.IncomingMessage; done: () => void }> {
     if (closing.signal.aborted || req.signal?.aborted) throw new KubeAbortError(false);
+    // Awaited only while they are not known yet (or never static): each await is a turn of the microtask
+    // queue on every create.
     const headers: Record<string, string> = {
-      ...(await authHeaders()),
+      ...(knownHeaders ?? (await authHeaders())),
       accept: 'application/json',
       'user-agent': userAgent,
     };
     if (req.impersonate) headers['impersonate-user'] = req.impersonate;
-    for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value;
+    if (req.headers) for (const name in req.headers) headers[name.toLowerCase()] = req.headers[name]!;
     let payload: string | Buffer | undefined;
     if (req.body !== undefined) {
       payload =
@@ -203,7 +210,7 @@ export function kubeClientFromConfig(
       headers['content-type'] = req.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const requestAgent = await agentFor();
+    const requestAgent = agent ?? (await agentFor());
     if (closing.signal.aborted || req.signal?.aborted) throw new KubeAbortError(false);
     return new Promise((resolve, reject) => {
       let response: http.IncomingMessage | undefined;
@@ -372,8 +379,26 @@ function parseBody(contentType: string | undefined, text: string): unknown {
   }
 }
 
+/** Characters URLSearchParams leaves as they are: a query made only of them needs no encoder. */
+const PLAIN_QUERY_PART = /^[A-Za-z0-9*._-]*$/;
+
+/**
+ * `?a=1&b=2` with undefined values left out, encoded as URLSearchParams encodes (application/x-www-form-
+ * urlencoded). A create's query (fieldManager, fieldValidation) is plain, so it is joined without building a
+ * URLSearchParams on every create.
+ */
 function queryString(query: Record<string, string | undefined> | undefined): string {
-  if (!query) return '';
+  let text = '';
+  for (const name in query) {
+    const value = query[name];
+    if (value === undefined) continue;
+    if (!PLAIN_QUERY_PART.test(name) || !PLAIN_QUERY_PART.test(value)) return encodedQuery(query);
+    text += `${text === '' ? '?' : '&'}${name}=${value}`;
+  }
+  return text;
+}
+
+function encodedQuery(query: Record<string, string | undefined>): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) if (value !== undefined) params.append(name, value);
   const text = params.toString();
