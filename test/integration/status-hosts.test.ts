@@ -54,7 +54,27 @@ interface HostCase {
   >;
 }
 
+const GITHUB: HostCase = {
+  name: 'github',
+  provider: 'github',
+  apiPath: '/github',
+  fixture: 'github/push.json',
+  fixtureCommit: 'fd489864e7642b48eaad6e3f155c10e46810ec72',
+  event: 'push',
+  sign: signed.github,
+  repository: 'binkkatal/sample_app',
+  states: {
+    pending: 'pending',
+    running: 'pending',
+    success: 'success',
+    failure: 'failure',
+    cancelled: 'error',
+    error: 'error',
+  },
+};
+
 const HOSTS: readonly HostCase[] = [
+  GITHUB,
   {
     name: 'gitlab',
     provider: 'gitlab',
@@ -196,7 +216,7 @@ async function setup(
 ): Promise<Setup> {
   const hosts = await startFakeStatusHosts();
   cleanup.push(() => hosts.close());
-  const fake = await startFakeKube({ namespaces: ['ci'], ...options.faults });
+  const fake = await startFakeKube({ namespaces: ['ci'], ...options.kube });
   cleanup.push(() => fake.close());
   const secrets = secretsDirWith([
     ['webhook', WEBHOOK_SECRET],
@@ -425,5 +445,42 @@ describe('commit status through serve, per host (§12.1 table)', () => {
     });
     await new Promise((r) => setTimeout(r, 1_000));
     expect(s.hosts.answered).toEqual([]);
+  }, 30_000);
+});
+
+describe('error after background retries give up (§12.0 item 13, §12.1a)', () => {
+  it('GitHub: API down past the deadline → 503 retrying → window passes → exactly one error saying the cluster was unavailable, from the replica that answered (not leading)', async () => {
+    const s = await setup(GITHUB, {
+      gateway: ', requestTimeoutMs: 1000, retryWindowSeconds: 3',
+      kube: { faults: { errorRate: 1, status: 503 } },
+    });
+    const commit = sha('f');
+    const answer = await deliver(s.gw, '/hook', GITHUB, commit, 'bg-1');
+    expect(answer.status).toBe(503);
+    expect(answer.trigger).toMatchObject({ outcome: 'failed', retrying: true });
+    // Nothing is posted while the retries go on: the run may still be created.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(posted(s.hosts, commit)).toEqual([]);
+    await waitFor(() => posted(s.hosts, commit).length === 1, 'error after give-up', s.hosts, 15_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const [only, ...more] = posted(s.hosts, commit);
+    console.log(`background give-up: ${only}`);
+    expect(more).toEqual([]);
+    expect(only).toMatch(
+      /^error background retries gave up: the cluster was unavailable until the retry window closed: the Kubernetes API answered 503/,
+    );
+    expect([...only!.slice('error '.length)].length).toBeLessThanOrEqual(140);
+    expect(s.hosts.accepted.find((a) => a.commit === commit)).toMatchObject({
+      repository: GITHUB.repository,
+      context: 'gw/build',
+      url: DASHBOARD,
+    });
+    const text = await metrics(s.gw);
+    expect(text).toContain(
+      'tekton_gateway_background_retries_total{route="/hook",trigger="build",result="gave_up"} 1',
+    );
+    // The API never answered, so this replica could not take the Lease: the error came from the one that answered.
+    expect(text).toMatch(/^tekton_gateway_leader 0$/m);
+    expect(s.fake.objects()).toEqual([]);
   }, 30_000);
 });
