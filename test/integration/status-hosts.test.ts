@@ -22,6 +22,7 @@ import {
   type RunningGateway,
 } from '../helpers/gateway.js';
 import { payload } from '../helpers/shared.js';
+import { childGateway } from './harness.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -211,7 +212,7 @@ async function setup(
   options: {
     env?: Record<string, string>;
     gateway?: string;
-    faults?: Parameters<typeof startFakeKube>[0];
+    kube?: Parameters<typeof startFakeKube>[0];
   } = {},
 ): Promise<Setup> {
   const hosts = await startFakeStatusHosts();
@@ -482,5 +483,39 @@ describe('error after background retries give up (§12.0 item 13, §12.1a)', () 
     // The API never answered, so this replica could not take the Lease: the error came from the one that answered.
     expect(text).toMatch(/^tekton_gateway_leader 0$/m);
     expect(s.fake.objects()).toEqual([]);
+  }, 30_000);
+
+  it('GitHub, the built binary: retries abandoned at SIGTERM post one error before the process exits 1', async () => {
+    const hosts = await startFakeStatusHosts();
+    cleanup.push(() => hosts.close());
+    const fake = await startFakeKube({ namespaces: ['ci'], faults: { errorRate: 1, status: 503 } });
+    cleanup.push(() => fake.close());
+    const secrets = secretsDirWith([
+      ['webhook', WEBHOOK_SECRET],
+      ['status', hosts.token],
+    ]);
+    const routes = routesFile(routesFor(GITHUB, hosts, ', requestTimeoutMs: 1000, retryWindowSeconds: 600'));
+    const gw = await childGateway(routes, fake.kubeconfigPath, [
+      '--secrets-dir',
+      secrets,
+      '--state-key-file',
+      stateKeyFile(),
+      '--status-api-origins',
+      hosts.url,
+      '--shutdown-timeout',
+      '2',
+    ]);
+    cleanup.push(() => gw.stop());
+    const commit = sha('9');
+    const { body, headers } = delivery(GITHUB, commit, 'bg-abandoned');
+    const answer = await post(`${gw.url}/hook`, body, headers);
+    expect(answer.status).toBe(503);
+    expect((answer.json['triggers'] as Record<string, unknown>[])[0]).toMatchObject({ retrying: true });
+    expect(await gw.stop()).toBe(1);
+    // The process has exited: whatever the host holds now is all it will ever get.
+    const [only, ...more] = posted(hosts, commit);
+    console.log(`abandoned at shutdown: ${only}`);
+    expect(more).toEqual([]);
+    expect(only).toMatch(/^error background retries abandoned at shutdown: /);
   }, 30_000);
 });
