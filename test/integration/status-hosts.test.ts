@@ -519,3 +519,82 @@ describe('error after background retries give up (§12.0 item 13, §12.1a)', () 
     expect(only).toMatch(/^error background retries abandoned at shutdown: /);
   }, 30_000);
 });
+
+describe('watch recovery through serve (§12.0 item 9, §12.1a)', () => {
+  // The server ends each watch after 1 s (as timeoutSeconds asks); one with no event for 2 s is dead.
+  const WATCH = { TEKTON_GATEWAY_TEST_WATCH_MS: '1,2000' };
+  const RUNS = '/apis/tekton.dev/v1/namespaces/ci/pipelineruns';
+  const lists = (fake: FakeKube) =>
+    fake.requests.filter((r) => r.method === 'GET' && r.path === RUNS && r.query.get('watch') !== '1').length;
+
+  /** A run of GitHub's push for `commit`, seen queued then running: the watch is known to work. */
+  async function running(s: Setup, commit: string): Promise<string> {
+    const answer = await deliver(s.gw, '/hook', GITHUB, commit, `w-${commit.slice(0, 4)}`);
+    expect(answer.status).toBe(201);
+    const name = answer.trigger.resources![0]!.name;
+    await waitFor(() => posted(s.hosts, commit).length === 1, 'queued', s.hosts);
+    s.fake.advance('pipelineruns', 'ci', name, 'started');
+    await waitFor(() => posted(s.hosts, commit).length === 2, 'running', s.hosts);
+    return name;
+  }
+
+  it('410 Expired: the change the watch missed is found by the relist and posted', async () => {
+    const s = await setup(GITHUB, { env: WATCH });
+    const commit = sha('1');
+    const name = await running(s, commit);
+    const before = lists(s.fake);
+    // The change is dropped from the open watch (no event), then etcd compacts: the watch ends with 410 and
+    // every resourceVersion the gateway holds is too old. Only a relist can see the run succeeded.
+    s.fake.silenceWatches(true);
+    s.fake.advance('pipelineruns', 'ci', name, 'succeeded');
+    s.fake.silenceWatches(false);
+    const expired = Date.now();
+    s.fake.expireHistory();
+    await waitFor(() => posted(s.hosts, commit).length === 3, 'success after 410', s.hosts);
+    const took = Date.now() - expired;
+    console.log(`410: success posted ${took} ms after the watch expired`);
+    expect(took).toBeLessThan(8_000);
+    expect(lists(s.fake)).toBeGreaterThan(before);
+    expect(posted(s.hosts, commit)).toEqual(['pending queued', 'pending running', 'success succeeded']);
+  }, 30_000);
+
+  it('a silent watch (open, no events, never ends) is abandoned and relisted; the change is posted', async () => {
+    const s = await setup(GITHUB, { env: WATCH });
+    const commit = sha('2');
+    const name = await running(s, commit);
+    const before = lists(s.fake);
+    s.fake.silenceWatches(true);
+    const silenced = Date.now();
+    s.fake.advance('pipelineruns', 'ci', name, 'failed', 'step test: exit 2');
+    await waitFor(() => posted(s.hosts, commit).length === 3, 'failure while silent', s.hosts);
+    const took = Date.now() - silenced;
+    console.log(`silent: failure posted ${took} ms after the watches went silent`);
+    // Not before the inactivity timeout (nothing else could have told it), well within §12.1a's 20 s.
+    expect(took).toBeGreaterThanOrEqual(1_500);
+    expect(took).toBeLessThan(8_000);
+    expect(lists(s.fake)).toBeGreaterThan(before);
+    s.fake.silenceWatches(false);
+    expect(posted(s.hosts, commit)).toEqual([
+      'pending queued',
+      'pending running',
+      'failure step test: exit 2',
+    ]);
+  }, 30_000);
+
+  it('a cut connection: the watch resumes from its resourceVersion and the change is posted', async () => {
+    const s = await setup(GITHUB, { env: { TEKTON_GATEWAY_TEST_WATCH_MS: '15,20000' } });
+    const commit = sha('3');
+    const name = await running(s, commit);
+    const before = lists(s.fake);
+    s.fake.cutWatches();
+    const cut = Date.now();
+    s.fake.advance('pipelineruns', 'ci', name, 'succeeded');
+    await waitFor(() => posted(s.hosts, commit).length === 3, 'success after a cut', s.hosts);
+    const took = Date.now() - cut;
+    console.log(`cut: success posted ${took} ms after the connection was cut`);
+    expect(took).toBeLessThan(8_000);
+    // Resumed, not relisted: the history since its resourceVersion was still there.
+    expect(lists(s.fake)).toBe(before);
+    expect(posted(s.hosts, commit)).toEqual(['pending queued', 'pending running', 'success succeeded']);
+  }, 30_000);
+});
