@@ -449,6 +449,45 @@ describe('commit status through serve, per host (§12.1 table)', () => {
   }, 30_000);
 });
 
+describe('default repository and commit of pull/merge request events (§12.1)', () => {
+  const host = (name: string) => HOSTS.find((h) => h.name === name)!;
+  it.each([
+    {
+      name: 'GitLab Merge Request Hook: the source project and last_commit',
+      host: { ...host('gitlab'), fixture: 'gitlab/merge-request-event.json', event: 'Merge Request Hook' },
+      repository: '14',
+      commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+    },
+    {
+      name: 'Gitea pull_request: pull_request.head.sha',
+      host: { ...host('gitea'), fixture: 'gitea/pull-request-event.json', event: 'pull_request' },
+      repository: 'example/example',
+      commit: '48e773f892a831faa47c0a160d1b7f0cd369ae2a',
+    },
+    {
+      name: 'Bitbucket Data Center pr:merged: the fromRef repository and latestCommit',
+      host: {
+        ...host('bitbucket-datacenter'),
+        fixture: 'bitbucket-server/pr-merged.json',
+        event: 'pr:merged',
+      },
+      repository: '~gopher/webhook-test',
+      commit: '32a0b8a740c2963c6f56bd8baf3dc05683d299e0',
+    },
+  ])(
+    '$name',
+    async ({ host, repository, commit }) => {
+      const s = await setup(host);
+      const answer = await deliver(s.gw, '/hook', host, undefined, 'pr-1');
+      expect(answer.status).toBe(201);
+      expect(answer.trigger.statusSkipped).toBeUndefined();
+      await waitFor(() => s.hosts.accepted.length === 1, `${host.name}: queued`, s.hosts);
+      expect(s.hosts.accepted[0]).toMatchObject({ repository, commit, state: host.states.pending });
+    },
+    30_000,
+  );
+});
+
 describe('error after background retries give up (§12.0 item 13, §12.1a)', () => {
   it('GitHub: API down past the deadline → 503 retrying → window passes → exactly one error saying the cluster was unavailable, from the replica that answered (not leading)', async () => {
     const s = await setup(GITHUB, {
