@@ -216,8 +216,13 @@ export class BackgroundRetries {
         if (stop.signal.aborted) return final(entry, 'abandoned', entry.lastProblem);
         const left = retryUntil - this.now();
         // Too little time for an attempt to finish (create keeps a margin and a minimum per attempt).
+        // The reason leads with what happened: it becomes the commit's `error` description, cut at 140.
         if (left < MIN_ATTEMPT_MS) {
-          return final(entry, 'gave_up', `retried until the window closed: ${entry.lastProblem}`);
+          return final(
+            entry,
+            'gave_up',
+            `the cluster was unavailable until the retry window closed: ${entry.lastProblem}`,
+          );
         }
         entry.attempts++;
         const result = await this.options.create({

@@ -344,6 +344,9 @@ export async function startServe(
   // delay so endpoints and ingress controllers stop sending here; then stop accepting and let what is in
   // flight finish; exit 1 at the deadline or on a second signal.
   let shutdownStarted = 0;
+  // An abandoned retry (or a refused trigger answered just before) has its `error` status on the way to the
+  // Git host: the process must not exit under it, or the commit never learns why there is no run (§12.1a).
+  const settleStatuses = () => following?.settle(STATUS_FLUSH_MS) ?? Promise.resolve();
   const shutdown = () => {
     if (shuttingDown) {
       log.warn('second stop signal: exiting now');
@@ -372,7 +375,7 @@ export async function startServe(
       if (waitingForBackground) return; // background.drain ends at this same deadline and finishes
       log.error('shutdown timeout: in-flight requests did not finish', { inFlight: deps.limiter!.inFlight });
       background?.abandonAll();
-      finish(1);
+      void settleStatuses().then(() => finish(1));
     }, shutdownMs);
     deadline.unref();
     setTimeout(() => {
@@ -387,6 +390,7 @@ export async function startServe(
         }
         const abandoned = background ? await background.drain(shutdownStarted + shutdownMs) : [];
         clearTimeout(deadline);
+        await settleStatuses();
         finish(abandoned.length > 0 ? 1 : 0);
       });
     }, drainMs).unref();
@@ -419,6 +423,8 @@ export async function startServe(
 
 /** How long stopping waits for the last spans to be exported. */
 const TRACING_FLUSH_MS = 2000;
+/** Longest wait at exit for `error` statuses being posted; within the chart's 5 s grace margin. */
+const STATUS_FLUSH_MS = 2000;
 
 function limitSettings(args: ParsedArgs, maxWaitMs: number): LimitSettings {
   const max = intFlag(args, 'max-in-flight');

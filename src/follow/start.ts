@@ -19,6 +19,11 @@ export interface Following {
   stop(): Promise<void>;
   /** §12.1a: posts `error` for a trigger that failed to create, from the replica that answered. */
   statusError(report: StatusErrorReport): void;
+  /**
+   * Resolves when the `error` posts under way have been answered, or after `ms`: at exit, so a retry
+   * abandoned at shutdown still tells the commit why there is no run (retries of those posts end at stop()).
+   */
+  settle(ms: number): Promise<void>;
 }
 
 export interface FollowingOptions {
@@ -109,6 +114,8 @@ export function startFollowing(options: FollowingOptions): Following {
   });
   holder.follower = follower;
   const pendingErrors = new Set<NodeJS.Timeout>();
+  // Posts being sent now (not those waiting out a backoff): settle() waits for these.
+  const sending = new Set<Promise<void>>();
   let stopping = false;
   const statusError = (report: StatusErrorReport): void => {
     const reporter = options.reporter;
@@ -136,7 +143,7 @@ export function startFollowing(options: FollowingOptions): Following {
       if (result.kind === 'retry' && !stopping) {
         const timer = setTimeout(() => {
           pendingErrors.delete(timer);
-          void attempt();
+          send();
         }, result.afterMs);
         timer.unref();
         pendingErrors.add(timer);
@@ -148,7 +155,22 @@ export function startFollowing(options: FollowingOptions): Following {
         });
       }
     };
-    void attempt().catch((e: unknown) => log.warn('posting an error status failed', { error: String(e) }));
+    const send = (): void => {
+      const sent = attempt()
+        .catch((e: unknown) => log.warn('posting an error status failed', { error: String(e) }))
+        .finally(() => sending.delete(sent));
+      sending.add(sent);
+    };
+    send();
+  };
+  const settle = async (ms: number): Promise<void> => {
+    if (sending.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    await Promise.race([Promise.all([...sending]), timeUp]);
+    clearTimeout(timer);
   };
   follower.sync();
   leader.start();
@@ -156,6 +178,7 @@ export function startFollowing(options: FollowingOptions): Following {
     isLeader: () => leader.isLeader(),
     sync: () => follower.sync(),
     statusError,
+    settle,
     stop: async () => {
       stopping = true;
       for (const timer of pendingErrors) clearTimeout(timer);

@@ -158,7 +158,9 @@ describe('background completion', () => {
     retries.accept(job([run('build-f1')], { windowSeconds: 1 }));
     await until(() => finals.length === 1);
     expect(finals[0]).toMatchObject({ result: 'gave_up' });
-    expect(finals[0]!.reason).toMatch(/^retried until the window closed: the Kubernetes API answered 503/);
+    expect(finals[0]!.reason).toMatch(
+      /^the cluster was unavailable until the retry window closed: the Kubernetes API answered 503/,
+    );
     expect(fake.objects()).toEqual([]);
   });
 

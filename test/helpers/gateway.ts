@@ -107,6 +107,28 @@ export const signed = {
     'x-gitea-delivery': delivery,
     'x-gitea-signature': hex('sha256', secret, body),
   }),
+  forgejo: (body: Buffer, secret: string, event: string, delivery: string) => ({
+    'content-type': 'application/json',
+    'x-forgejo-event': event,
+    'x-forgejo-delivery': delivery,
+    'x-forgejo-signature': hex('sha256', secret, body),
+  }),
+  /**
+   * Bitbucket Cloud and Data Center sign alike; `X-Event-Key` tells them apart (`repo:push`,
+   * `repo:refs_changed`). Cloud names its delivery `X-Request-UUID`, Data Center `X-Request-Id`.
+   */
+  bitbucket: (
+    body: Buffer,
+    secret: string,
+    eventKey: string,
+    delivery: string,
+    flavor: 'cloud' | 'datacenter' = 'cloud',
+  ) => ({
+    'content-type': 'application/json',
+    'x-event-key': eventKey,
+    [flavor === 'cloud' ? 'x-request-uuid' : 'x-request-id']: delivery,
+    'x-hub-signature': `sha256=${hex('sha256', secret, body)}`,
+  }),
 };
 
 export async function post(
