@@ -20,16 +20,21 @@ import {
   type ReportState,
   type RunView,
 } from './run-state.js';
+import { STATUS_COMMIT } from '../pipeline/follow-stamp.js';
 import { hasStatusTarget } from './report/target.js';
 import { RunWatch, type WatchTimings } from './watch.js';
 
 type Json = Record<string, unknown>;
 
-/** What a status post came to: recorded, refused for good, or to be tried again after a delay. */
-export type ReportResult =
+/**
+ * What a status post came to: recorded, refused for good, or to be tried again after a delay; and the full
+ * commit when a short Bitbucket Cloud hash was expanded on the way (recorded on the run, so once).
+ */
+export type ReportResult = (
   | { readonly kind: 'success' }
   | { readonly kind: 'failure'; readonly message: string }
-  | { readonly kind: 'retry'; readonly afterMs: number; readonly message: string };
+  | { readonly kind: 'retry'; readonly afterMs: number; readonly message: string }
+) & { readonly commit?: string };
 
 export type Reporter = (
   run: RunView,
@@ -307,7 +312,10 @@ export class Follower {
   private async report(run: RunView, state: ReportState, trigger: Trigger): Promise<void> {
     const result = await this.options.reporter!(run, state, trigger);
     this.options.hooks.statusReport?.(run, trigger, result.kind);
+    // A short Bitbucket Cloud hash expanded on the way is recorded whatever the post came to (expanded once).
+    const commit = result.commit !== undefined ? { [STATUS_COMMIT]: result.commit } : {};
     if (result.kind === 'retry') {
+      if (result.commit !== undefined) await this.patch(run, { metadata: { annotations: commit } });
       const timer = setTimeout(() => {
         this.retryTimers.delete(timer);
         this.queue.add(run.key);
@@ -324,7 +332,7 @@ export class Follower {
       });
     }
     const annotation = result.kind === 'success' ? STATUS_REPORTED : STATUS_FAILED;
-    await this.patch(run, { metadata: { annotations: { [annotation]: state } } });
+    await this.patch(run, { metadata: { annotations: { [annotation]: state, ...commit } } });
   }
 
   /** DELETED of a run last reported pending or running: the host is told it was cancelled (§12.0 item 6). */
