@@ -47,8 +47,11 @@ export interface FakeStatusHosts {
   readonly issued: IssuedToken[];
   /** Commits Bitbucket Cloud knows (full ids): a GET of a prefix of one answers it. */
   addCommit(hash: string): void;
-  /** The next `times` authenticated requests (posts, token and commit calls) answer `status` instead. */
-  fail(times: number, status: number, headers?: Record<string, string>): void;
+  /**
+   * The next `times` authenticated requests (posts, token and commit calls; only those answered as `only`
+   * — e.g. 'bitbucket-cloud', 'bitbucket-commit', 'github-app' — when given) answer `status` instead.
+   */
+  fail(times: number, status: number, headers?: Record<string, string>, only?: string): void;
   close(): Promise<void>;
 }
 
@@ -124,9 +127,11 @@ export async function startFakeStatusHosts(
   const answered: [string, number][] = [];
   const issued: IssuedToken[] = [];
   const commits: string[] = [];
-  let failing: { times: number; status: number; headers: Record<string, string> } | undefined;
-  const injected = () => {
-    if (!failing || failing.times <= 0) return undefined;
+  let failing:
+    { times: number; status: number; headers: Record<string, string>; only: string | undefined } | undefined;
+  const injected = (host: string) => {
+    if (!failing || failing.times <= 0 || (failing.only !== undefined && failing.only !== host))
+      return undefined;
     failing.times--;
     return failing;
   };
@@ -155,7 +160,7 @@ export async function startFakeStatusHosts(
         const installation = Number(appToken[1]);
         if (!app.installations.includes(installation))
           return send('github-app', 404, { message: 'Not Found' });
-        const fault = injected();
+        const fault = injected('github-app');
         if (fault) return send('github-app', fault.status, { message: 'injected' }, fault.headers);
         const expiresAt = new Date(Date.now() + (options.tokenLifetimeMs ?? 3_600_000))
           .toISOString()
@@ -173,7 +178,7 @@ export async function startFakeStatusHosts(
       if (commitGet && req.method === 'GET') {
         if (req.headers.authorization?.replace(/^Bearer /, '') !== token)
           return send('bitbucket-commit', 401, { type: 'error', error: { message: 'Unauthorized' } });
-        const fault = injected();
+        const fault = injected('bitbucket-commit');
         if (fault) return send('bitbucket-commit', fault.status, { message: 'injected' }, fault.headers);
         const prefix = decodeURIComponent(commitGet[2]!);
         const found = commits.find((c) => c.startsWith(prefix));
@@ -198,7 +203,7 @@ export async function startFakeStatusHosts(
       const credential = typeof auth === 'string' ? auth : '';
       if (auth !== token && !(host === 'github' && installationToken(credential)))
         return send(host, 401, { message: '401 Unauthorized' });
-      const fault = injected();
+      const fault = injected(host);
       if (fault) return send(host, fault.status, { message: 'injected' }, fault.headers);
       let body: Record<string, unknown>;
       try {
@@ -283,8 +288,8 @@ export async function startFakeStatusHosts(
     addCommit: (hash) => {
       commits.push(hash);
     },
-    fail: (times, status, headers = {}) => {
-      failing = { times, status, headers };
+    fail: (times, status, headers = {}, only) => {
+      failing = { times, status, headers, only };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -3,11 +3,13 @@
 // their expiry, a rotated key is used at once, and refusals, outages and bad keys are told apart without
 // ever quoting the key or a token.
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installationToken } from '../../src/follow/report/github-app.js';
 import { startFakeStatusHosts, type FakeStatusHostsOptions } from '../fake-git/status-hosts.js';
+import { repoRoot } from '../helpers/shared.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -178,4 +180,11 @@ describe('installationToken', () => {
     expect(answer.status).toBe(401);
     expect(await answer.text()).toContain('too far in the future');
   });
+});
+
+it('@octokit/auth-app enters through src/follow/report/github-app.ts only', () => {
+  const importers = (readdirSync(`${repoRoot}/src`, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => /from '@octokit\//.test(readFileSync(`${repoRoot}/src/${f}`, 'utf8')));
+  expect(importers).toEqual(['follow/report/github-app.ts']);
 });
