@@ -11,7 +11,7 @@ import {
   MANAGED_BY_LABEL,
   hasValidSignature,
 } from '../pipeline/run-stamp.js';
-import { groupActions, pruneActions, reportAction, type Action } from './reconcile.js';
+import { groupActions, orphanAction, pruneActions, reportAction, type Action } from './reconcile.js';
 import {
   STATUS_FAILED,
   STATUS_REPORTED,
@@ -20,16 +20,21 @@ import {
   type ReportState,
   type RunView,
 } from './run-state.js';
+import { STATUS_COMMIT } from '../pipeline/follow-stamp.js';
 import { hasStatusTarget } from './report/target.js';
 import { RunWatch, type WatchTimings } from './watch.js';
 
 type Json = Record<string, unknown>;
 
-/** What a status post came to: recorded, refused for good, or to be tried again after a delay. */
-export type ReportResult =
+/**
+ * What a status post came to: recorded, refused for good, or to be tried again after a delay; and the full
+ * commit when a short Bitbucket Cloud hash was expanded on the way (recorded on the run, so once).
+ */
+export type ReportResult = (
   | { readonly kind: 'success' }
   | { readonly kind: 'failure'; readonly message: string }
-  | { readonly kind: 'retry'; readonly afterMs: number; readonly message: string };
+  | { readonly kind: 'retry'; readonly afterMs: number; readonly message: string }
+) & { readonly commit?: string };
 
 export type Reporter = (
   run: RunView,
@@ -41,7 +46,8 @@ export type Reporter = (
 export interface FollowerHooks {
   readonly info: (message: string, fields?: Record<string, unknown>) => void;
   readonly warn: (message: string, fields?: Record<string, unknown>) => void;
-  readonly statusReport?: (run: RunView, trigger: Trigger, result: string) => void;
+  /** `trigger` is undefined for an orphaned run whose trigger is known to no snapshot of this process. */
+  readonly statusReport?: (run: RunView, trigger: Trigger | undefined, result: string) => void;
   readonly runAction?: (action: 'pruned' | 'cancelled' | 'started', run: RunView) => void;
   readonly runIgnored?: (reason: string) => void;
 }
@@ -72,9 +78,31 @@ export class Follower {
   private working = false;
   private stopped = false;
   private readonly now: () => number;
+  /** The config snapshot last looked at; a different one means a reload happened (see current()). */
+  private snapshot: Config;
+  /**
+   * Triggers with `status` from earlier snapshots, by route and name: the credentials with which a run whose
+   * trigger a reload removed gets its check completed (§12.0 item 8). Only in memory: after a restart they
+   * are gone, and such a run is logged and counted instead.
+   */
+  private readonly earlier = new Map<string, Trigger>();
 
   constructor(private readonly options: FollowerOptions) {
     this.now = options.now ?? Date.now;
+    this.snapshot = options.config();
+  }
+
+  /** The current config; a new snapshot's predecessor is remembered first. */
+  private current(): Config {
+    const config = this.options.config();
+    if (config !== this.snapshot) {
+      const before = this.snapshot;
+      for (const route of [...before.routes, ...before.schedules.map((s) => s.route)]) {
+        for (const t of route.triggers) if (t.status) this.earlier.set(`${route.path}\n${t.name}`, t);
+      }
+      this.snapshot = config;
+    }
+    return config;
   }
 
   /** The label selector of every list and watch: our labels and instance, and no child TaskRuns. */
@@ -88,9 +116,13 @@ export class Follower {
     ].join(',');
   }
 
-  /** Watches every run kind in every namespace the config creates in; call again after a reload. */
+  /**
+   * Watches every run kind in every namespace the config creates in; call again after a reload. Earlier
+   * namespaces stay watched (their runs are still followed), and every known run is looked at again under
+   * the new config (a removed trigger or status, §12.0 item 8).
+   */
   sync(): void {
-    const config = this.options.config();
+    const config = this.current();
     const namespaces = new Set<string>([config.gateway.namespace]);
     for (const route of config.routes) {
       if (route.namespace) namespaces.add(route.namespace);
@@ -120,6 +152,8 @@ export class Follower {
         watch.start();
       }
     }
+    for (const key of this.cache.keys()) this.queue.add(key);
+    void this.drain();
   }
 
   /** Leadership gained: every run is looked at again (a new leader trusts only what is on the runs). */
@@ -197,7 +231,7 @@ export class Follower {
   }
 
   private triggerOf(view: RunView): Trigger | undefined {
-    const config = this.options.config();
+    const config = this.current();
     // A schedule's runs carry route `schedules/<name>`; its one trigger has the schedule's name.
     const route =
       config.routes.find((r) => r.path === view.route) ??
@@ -232,6 +266,8 @@ export class Follower {
       trigger?.status !== undefined && this.options.reporter !== undefined && hasStatusTarget(view);
     const report = reportAction(view, reports);
     if (report) actions.push(report);
+    const orphan = hasStatusTarget(view) ? orphanAction(view, trigger?.status !== undefined) : undefined;
+    if (orphan) actions.push(orphan);
     const related = this.related(view).filter((r) => this.follows(this.cache.get(r.key)!));
     if (trigger?.keep && isFinal(view.state)) {
       const siblings = [view, ...related.filter((r) => r.trigger === view.trigger && r.route === view.route)];
@@ -301,13 +337,43 @@ export class Follower {
       case 'report':
         if (trigger) await this.report(run, action.state, trigger);
         return;
+      case 'orphan':
+        await this.orphan(run);
+        return;
     }
   }
 
-  private async report(run: RunView, state: ReportState, trigger: Trigger): Promise<void> {
-    const result = await this.options.reporter!(run, state, trigger);
+  /** §12.0 item 8: completes the check of a run whose trigger or status is gone, see orphanAction. */
+  private async orphan(run: RunView): Promise<void> {
+    const earlier = this.earlier.get(`${run.route ?? ''}\n${run.trigger}`);
+    if (earlier && this.options.reporter) {
+      await this.report(run, 'error', earlier, 'removed from configuration');
+      return;
+    }
+    // After a restart the removed trigger's credentials left with the old config: nothing can be posted.
+    // Recorded as failed so the next leader does not log it again.
+    this.options.hooks.warn('the trigger or status of a run was removed from the configuration', {
+      run: run.key,
+      route: run.route,
+      trigger: run.trigger,
+      left: run.reported,
+    });
+    this.options.hooks.statusReport?.(run, undefined, 'orphaned');
+    await this.patch(run, { metadata: { annotations: { [STATUS_FAILED]: 'error' } } });
+  }
+
+  private async report(
+    run: RunView,
+    state: ReportState,
+    trigger: Trigger,
+    description?: string,
+  ): Promise<void> {
+    const result = await this.options.reporter!(run, state, trigger, description);
     this.options.hooks.statusReport?.(run, trigger, result.kind);
+    // A short Bitbucket Cloud hash expanded on the way is recorded whatever the post came to (expanded once).
+    const commit = result.commit !== undefined ? { [STATUS_COMMIT]: result.commit } : {};
     if (result.kind === 'retry') {
+      if (result.commit !== undefined) await this.patch(run, { metadata: { annotations: commit } });
       const timer = setTimeout(() => {
         this.retryTimers.delete(timer);
         this.queue.add(run.key);
@@ -324,7 +390,7 @@ export class Follower {
       });
     }
     const annotation = result.kind === 'success' ? STATUS_REPORTED : STATUS_FAILED;
-    await this.patch(run, { metadata: { annotations: { [annotation]: state } } });
+    await this.patch(run, { metadata: { annotations: { [annotation]: state, ...commit } } });
   }
 
   /** DELETED of a run last reported pending or running: the host is told it was cancelled (§12.0 item 6). */

@@ -8,7 +8,8 @@ export type Action =
   | { readonly type: 'report'; readonly run: RunView; readonly state: ReportState }
   | { readonly type: 'prune'; readonly run: RunView }
   | { readonly type: 'cancel'; readonly run: RunView }
-  | { readonly type: 'start'; readonly run: RunView };
+  | { readonly type: 'start'; readonly run: RunView }
+  | { readonly type: 'orphan'; readonly run: RunView };
 
 export type { Keep };
 
@@ -35,6 +36,21 @@ export function reportAction(
   if (run.failed === run.state) return undefined;
   if (!isLater(run.state, run.reported)) return undefined;
   return { type: 'report', run, state: run.state };
+}
+
+/**
+ * §12.0 item 8: a run whose route, trigger or `status` is gone from the configuration while its check on the
+ * host is still pending or running gets that check completed (`error` "removed from configuration"), once:
+ * the outcome is recorded on the run like any report (`status-reported` or `status-failed` `error`).
+ */
+export function orphanAction(
+  run: RunView,
+  reportsNow: boolean,
+): Extract<Action, { type: 'orphan' }> | undefined {
+  if (reportsNow) return undefined;
+  if (run.reported !== 'pending' && run.reported !== 'running') return undefined;
+  if (run.failed === 'error') return undefined;
+  return { type: 'orphan', run };
 }
 
 /**

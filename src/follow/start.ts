@@ -107,7 +107,7 @@ export function startFollowing(options: FollowingOptions): Following {
       info: (message, fields) => log.info(message, fields),
       warn: (message, fields) => log.warn(message, fields),
       statusReport: (run, trigger, result) =>
-        metrics.statusReport(run.route ?? '', trigger.name, trigger.status?.host ?? '', result),
+        metrics.statusReport(run.route ?? '', run.trigger, trigger?.status?.host ?? '', result),
       runAction: (action, run) => metrics.runAction(action, run.route ?? '', run.trigger),
       runIgnored: (reason) => metrics.runIgnored(reason),
     },

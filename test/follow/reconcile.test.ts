@@ -1,7 +1,13 @@
 // The follower's decisions as tables (contract §12.0 items 5–7, §12.1–§12.3): runs in, actions out, no
 // cluster.
 import { describe, expect, it } from 'vitest';
-import { groupActions, pruneActions, reportAction, type Keep } from '../../src/follow/reconcile.js';
+import {
+  groupActions,
+  orphanAction,
+  pruneActions,
+  reportAction,
+  type Keep,
+} from '../../src/follow/reconcile.js';
 import { runStateOf, viewOf, type RunView } from '../../src/follow/run-state.js';
 
 type Phase = 'new' | 'pending' | 'started' | 'succeeded' | 'failed' | 'timeout' | 'cancelled';
@@ -141,6 +147,43 @@ describe('status reports (§12.1: once each, never backwards, level-triggered)',
 
   it('a trigger without status reports nothing', () => {
     expect(reportAction(view({ name: 'a' }), false)).toBeUndefined();
+  });
+});
+
+describe('orphaned runs (§12.0 item 8: trigger or status removed from the configuration)', () => {
+  it.each([
+    {
+      name: 'queued check left on the host → completed',
+      spec: { name: 'a', reported: 'pending' },
+      want: true,
+    },
+    {
+      name: 'running check left on the host → completed',
+      spec: { name: 'a', phase: 'succeeded', reported: 'running' },
+      want: true,
+    },
+    { name: 'nothing reported: no check to complete', spec: { name: 'a' }, want: false },
+    {
+      name: 'final state already reported: the check is complete',
+      spec: { name: 'a', phase: 'succeeded', reported: 'success' },
+      want: false,
+    },
+    {
+      name: 'already completed as error',
+      spec: { name: 'a', phase: 'started', reported: 'error' },
+      want: false,
+    },
+    {
+      name: 'recorded as failed (refused, or orphaned after a restart): never again',
+      spec: { name: 'a', phase: 'started', reported: 'running', failed: 'error' },
+      want: false,
+    },
+  ] as { name: string; spec: RunSpec; want: boolean }[])('$name', ({ spec, want }) => {
+    expect(orphanAction(view(spec), false) !== undefined).toBe(want);
+  });
+
+  it('a trigger that still reports status orphans nothing', () => {
+    expect(orphanAction(view({ name: 'a', reported: 'pending' }), true)).toBeUndefined();
   });
 });
 

@@ -218,3 +218,117 @@ describe('reading answers (§12.0 item 5)', () => {
     expect(cut('short')).toBe('short');
   });
 });
+
+describe('credentials and commits the reporter resolves first', () => {
+  const base = (
+    fake: FakeStatusHosts,
+    status: Partial<StatusConfig>,
+    annotations: Record<string, string>,
+  ) => {
+    const trigger = {
+      name: 'build',
+      status: {
+        host: 'github',
+        tokenRef: undefined,
+        app: undefined,
+        basicAuthRef: undefined,
+        apiURL: `${fake.url}/github`,
+        context: undefined,
+        targetURL: 'https://tekton.example.com/x',
+        repository: undefined,
+        commit: undefined,
+        ...status,
+      },
+    } as unknown as Trigger;
+    const run = viewOf({
+      apiVersion: 'tekton.dev/v1',
+      kind: 'PipelineRun',
+      metadata: {
+        name: 'build-abc',
+        namespace: 'ci',
+        uid: `uid-${Math.random()}`,
+        labels: { 'triggers.tekton.dev/trigger': 'build' },
+        annotations: {
+          'tekton-gateway.dev/route': '/hook',
+          'tekton-gateway.dev/status-repository': 'ws/app',
+          'tekton-gateway.dev/status-context': 'gw/build',
+          ...annotations,
+        },
+      },
+    });
+    return { trigger, run };
+  };
+  const app = { id: 1, privateKeyRef: { secretName: 'app', secretKey: 'key.pem' } };
+
+  it('GitHub App without the installation annotation: a failure, nothing called', async () => {
+    const fake = await startFakeStatusHosts();
+    started.push(fake);
+    const { trigger, run } = base(fake, { app }, { 'tekton-gateway.dev/status-commit': SHA });
+    const reporter = makeReporter({ secrets: () => Buffer.from('pem'), dashboardURL: () => undefined });
+    expect(await reporter(run, 'pending', trigger)).toMatchObject({
+      kind: 'failure',
+      message: expect.stringContaining('tekton-gateway.dev/status-installation'),
+    });
+    expect(fake.answered).toEqual([]);
+  });
+
+  it('GitHub App whose key file is missing: waited for (retry in 30 s), like a token file', async () => {
+    const fake = await startFakeStatusHosts();
+    started.push(fake);
+    const { trigger, run } = base(
+      fake,
+      { app },
+      { 'tekton-gateway.dev/status-commit': SHA, 'tekton-gateway.dev/status-installation': '5' },
+    );
+    const reporter = makeReporter({ secrets: () => undefined, dashboardURL: () => undefined });
+    expect(await reporter(run, 'pending', trigger)).toMatchObject({ kind: 'retry', afterMs: 30_000 });
+    expect(fake.answered).toEqual([]);
+  });
+
+  it('Bitbucket Cloud short hash: expanded, posted on the full id, the full id handed back even when the post is retried', async () => {
+    const fake = await startFakeStatusHosts();
+    started.push(fake);
+    const full = `abcdef012345${'9'.repeat(28)}`;
+    fake.addCommit(full);
+    const { trigger, run } = base(
+      fake,
+      {
+        host: 'bitbucket-cloud',
+        tokenRef: { secretName: 's', secretKey: 'token' },
+        apiURL: `${fake.url}/bitbucket/2.0`,
+      },
+      { 'tekton-gateway.dev/status-commit': 'abcdef012345' },
+    );
+    const reporter = makeReporter({ secrets: () => Buffer.from(fake.token), dashboardURL: () => undefined });
+    // The GET succeeds, the post after it is answered 503: the expansion is not lost.
+    fake.fail(1, 503, { 'Retry-After': '1' }, 'bitbucket-cloud');
+    expect(await reporter(run, 'pending', trigger)).toEqual({
+      kind: 'retry',
+      afterMs: 1000,
+      message: 'HTTP 503',
+      commit: full,
+    });
+    expect(await reporter(run, 'pending', trigger)).toEqual({ kind: 'success', commit: full });
+    expect(fake.accepted.map((a) => a.commit)).toEqual([full]);
+  });
+
+  it('Bitbucket Cloud: an unknown short hash is a permanent failure (404)', async () => {
+    const fake = await startFakeStatusHosts();
+    started.push(fake);
+    const { trigger, run } = base(
+      fake,
+      {
+        host: 'bitbucket-cloud',
+        tokenRef: { secretName: 's', secretKey: 'token' },
+        apiURL: `${fake.url}/bitbucket/2.0`,
+      },
+      { 'tekton-gateway.dev/status-commit': 'abcdef012345' },
+    );
+    const reporter = makeReporter({ secrets: () => Buffer.from(fake.token), dashboardURL: () => undefined });
+    expect(await reporter(run, 'pending', trigger)).toMatchObject({
+      kind: 'failure',
+      message: expect.stringContaining('expanding the commit: HTTP 404'),
+    });
+    expect(fake.accepted).toEqual([]);
+  });
+});

@@ -12,13 +12,14 @@ export const BITBUCKET_CLOUD_STATE: Readonly<Record<ReportState, string>> = {
   error: 'FAILED',
 };
 
+/** `user:app-password` (basicAuthRef) is sent as Basic, an access token as Bearer. */
+export function bitbucketCloudAuthorization(token: string): string {
+  return token.includes(':') ? `Basic ${Buffer.from(token).toString('base64')}` : `Bearer ${token}`;
+}
+
 export const bitbucketCloud: BuildPost = (i) => ({
   url: `${i.apiURL}/repositories/${segments(i.repository)}/commit/${encodeURIComponent(i.commit)}/statuses/build`,
-  headers: {
-    Authorization: i.token.includes(':')
-      ? `Basic ${Buffer.from(i.token).toString('base64')}`
-      : `Bearer ${i.token}`,
-  },
+  headers: { Authorization: bitbucketCloudAuthorization(i.token) },
   body: {
     key: i.context,
     name: i.context,

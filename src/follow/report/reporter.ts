@@ -2,15 +2,17 @@
 // Secret files, the API root from routes.yaml only, everything about the commit from the run's own
 // annotations. Retries 429/5xx/network errors with backoff (Retry-After and X-RateLimit-Reset win) for up
 // to 10 minutes; the follower records the outcome on the run.
-import type { SecretLookup, StatusConfig, StatusHost, Trigger } from '../../model.js';
+import type { SecretLookup, StatusHost, Trigger } from '../../model.js';
 import { STATUS_COMMIT, STATUS_CONTEXT, STATUS_REPOSITORY } from '../../pipeline/follow-stamp.js';
 import type { Reporter, ReportResult } from '../follower.js';
 import type { ReportState, RunView } from '../run-state.js';
 import { bitbucketCloud } from './bitbucket-cloud.js';
+import { expandCommit, isShortCommit } from './bitbucket-commit.js';
 import { bitbucketDatacenter } from './bitbucket-datacenter.js';
 import { gitea } from './gitea.js';
 import { github } from './github.js';
 import { gitlab } from './gitlab.js';
+import { credentialOf } from './credential.js';
 import { readAnswer, type BuildPost } from './host.js';
 
 const HOSTS: Readonly<Record<StatusHost, BuildPost>> = {
@@ -57,16 +59,6 @@ function runFields(text: string, run: RunView, trigger: Trigger): string {
     .replaceAll('$(route.path)', run.route ?? '');
 }
 
-function credential(status: StatusConfig, secrets: SecretLookup): string | undefined {
-  if (status.tokenRef) return secrets(status.tokenRef)?.toString('utf8');
-  if (status.basicAuthRef) {
-    const user = secrets(status.basicAuthRef.usernameRef);
-    const password = secrets(status.basicAuthRef.passwordRef);
-    return user && password ? `${user.toString('utf8')}:${password.toString('utf8')}` : undefined;
-  }
-  return undefined;
-}
-
 export function makeReporter(options: ReporterOptions): Reporter {
   const now = options.now ?? Date.now;
   // First attempt and attempts so far per (run, state): the 10-minute window and the backoff.
@@ -87,9 +79,35 @@ export function makeReporter(options: ReporterOptions): Reporter {
       const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (seen.count - 1));
       return { kind: 'retry', afterMs: afterMs ?? backoff, message };
     };
-    const token = credential(status, options.secrets);
-    if (token === undefined || token === '')
-      return retry(30_000, 'the status credential file is missing or empty');
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const credential = await credentialOf(status, run, options.secrets, timeoutMs);
+    if (credential.kind === 'retry') return retry(credential.afterMs, credential.message);
+    if (credential.kind === 'failure') {
+      attempts.delete(key);
+      return credential;
+    }
+    const token = credential.token;
+    let commit = run.annotations[STATUS_COMMIT]!;
+    // §12.1: a Bitbucket Cloud PR's short hash is expanded first; the follower records the full one on the run
+    // (whatever the post then answers), so it is expanded once.
+    let expanded: { commit: string } | undefined;
+    if (status.host === 'bitbucket-cloud' && isShortCommit(commit)) {
+      const expansion = await expandCommit({
+        apiURL: status.apiURL,
+        repository: run.annotations[STATUS_REPOSITORY]!,
+        commit,
+        token,
+        timeoutMs,
+        now: now(),
+      });
+      if (expansion.kind === 'retry') return retry(expansion.afterMs, expansion.message);
+      if (expansion.kind === 'failure') {
+        attempts.delete(key);
+        return expansion;
+      }
+      commit = expansion.hash;
+      expanded = { commit };
+    }
     const dashboard = options.dashboardURL();
     const plural = run.kind === 'TaskRun' ? 'taskruns' : 'pipelineruns';
     const targetURL = status.targetURL
@@ -102,7 +120,7 @@ export function makeReporter(options: ReporterOptions): Reporter {
     const post = HOSTS[status.host]({
       apiURL: status.apiURL,
       repository: run.annotations[STATUS_REPOSITORY]!,
-      commit: run.annotations[STATUS_COMMIT]!,
+      commit,
       state,
       context: runFields(run.annotations[STATUS_CONTEXT] ?? `${trigger.name}`, run, trigger),
       description: describeState(run, state, reason),
@@ -117,15 +135,18 @@ export function makeReporter(options: ReporterOptions): Reporter {
         redirect: 'manual',
         headers: { ...post.headers, 'Content-Type': 'application/json', 'User-Agent': 'tekton-gateway' },
         body: JSON.stringify(post.body),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      return retry(undefined, `the Git host could not be reached: ${(error as Error).name}`);
+      return {
+        ...retry(undefined, `the Git host could not be reached: ${(error as Error).name}`),
+        ...expanded,
+      };
     }
     const text = await response.text().catch(() => '');
     const answer = readAnswer(response.status, response.headers, text, status.host === 'gitlab', now());
-    if (answer.kind === 'retry') return retry(answer.afterMs, answer.message);
+    if (answer.kind === 'retry') return { ...retry(answer.afterMs, answer.message), ...expanded };
     attempts.delete(key);
-    return answer;
+    return { ...answer, ...expanded };
   };
 }
