@@ -8,8 +8,9 @@
 //
 // Usage (after `npm run bench` has built dist/ and .bench-tmp/build/):
 //   node .bench-tmp/build/bench/create-cpu.js [--gateway PATH/main.js] [--baseline PATH/main.js]
-//        [--rounds N] [--count N]
-// Prints one JSON line {kind: [µs per create, one per round]} on stdout; progress on stderr.
+//        [--rounds N] [--count N] [--instructions]
+// Prints one JSON line {kind: [µs per create, one per round]} on stdout; progress on stderr. With
+// --instructions (needs valgrind), one figure per kind: instructions per create counted by callgrind.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -129,30 +130,49 @@ async function worker(kind: string, main: string, kubeconfig: string, count: num
   process.exit(0);
 }
 
+function spawnWorker(kind: string, main: string, kubeconfig: string, count: number, valgrind: boolean) {
+  const args = [process.argv[1]!, '--worker', kind, '--gateway', main, '--kubeconfig', kubeconfig];
+  const node = [process.execPath, ...args, '--count', String(count)];
+  return valgrind
+    ? spawn('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...node], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** µs of CPU per create, from one fresh process. */
 function measure(kind: string, main: string, kubeconfig: string, count: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        process.argv[1]!,
-        '--worker',
-        kind,
-        '--gateway',
-        main,
-        '--kubeconfig',
-        kubeconfig,
-        '--count',
-        String(count),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawnWorker(kind, main, kubeconfig, count, false);
     let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', (code) =>
       code === 0 ? resolve(Number(out.trim())) : reject(new Error(`${kind} worker exited with ${code}`)),
     );
   });
 }
+
+/**
+ * Instructions per create under valgrind's callgrind, which counts instructions rather than time: the same
+ * figure whatever else the machine runs. Two processes, SMALL and SMALL + count creates after the same
+ * warm-up; the difference divided by `count` leaves out start-up and warm-up.
+ */
+async function instructions(kind: string, main: string, kubeconfig: string, count: number): Promise<number> {
+  const total = (n: number) =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawnWorker(kind, main, kubeconfig, n, true);
+      let err = '';
+      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('exit', (code) => {
+        const m = /Collected : (\d+)/.exec(err);
+        if (code === 0 && m) resolve(Number(m[1]));
+        else reject(new Error(`${kind} under callgrind exited with ${code}: ${err.slice(-300)}`));
+      });
+    });
+  const small = await total(SMALL);
+  return (await total(SMALL + count)) / count - small / count;
+}
+const SMALL = 200;
 
 async function coordinator(): Promise<void> {
   const gateway = path.resolve(arg('--gateway', path.join(repoRoot, 'dist/main.js')));
@@ -172,11 +192,20 @@ async function coordinator(): Promise<void> {
   ];
   const results: Record<string, number[]> = Object.fromEntries(kinds.map(([k]) => [k, []]));
   try {
-    for (let round = 1; round <= rounds; round++) {
+    if (process.argv.includes('--instructions')) {
+      // Deterministic enough for one round: callgrind's counts repeat within about 1 % (JIT decisions vary).
       for (const [kind, main] of kinds) {
-        const us = await measure(kind, main, fake.kubeconfigPath, count);
-        results[kind]!.push(us);
-        progress(`round ${round}/${rounds}: ${kind} ${us} µs per create`);
+        const per = await instructions(kind, main, fake.kubeconfigPath, Math.min(count, 1000));
+        results[kind]!.push(Math.round(per));
+        progress(`${kind}: ${Math.round(per)} instructions per create (callgrind)`);
+      }
+    } else {
+      for (let round = 1; round <= rounds; round++) {
+        for (const [kind, main] of kinds) {
+          const us = await measure(kind, main, fake.kubeconfigPath, count);
+          results[kind]!.push(us);
+          progress(`round ${round}/${rounds}: ${kind} ${us} µs per create`);
+        }
       }
     }
   } finally {
