@@ -4,7 +4,7 @@ import type { Tools } from './env.js';
 import { repoRoot } from './env.js';
 import type { Fixtures } from './fixtures.js';
 
-export const SECTIONS = ['verify', 'floor', 'create', 'sizes', 'routes', 'outage'] as const;
+export const SECTIONS = ['verify', 'floor', 'create', 'createcpu', 'sizes', 'routes', 'outage'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Settings {

@@ -51,6 +51,27 @@ async function outageSection(ctx: Context): Promise<Record<string, number>> {
   return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
 }
 
+/** Issue #15's CPU per create: bench/create-cpu.ts, the gateway's client against a bare node:https request. */
+async function createCpuSection(ctx: Context): Promise<Record<string, number[]>> {
+  const s = ctx.settings;
+  const args = [path.join(benchDir, 'create-cpu.js'), '--gateway', s.gatewayMain];
+  if (s.baselineMain) args.push('--baseline', s.baselineMain);
+  const rounds = s.quick ? 1 : 5;
+  ctx.progress(`createcpu: CPU per create, ${rounds} interleaved round(s) of fresh processes`);
+  const cpu = JSON.parse(
+    (await run('create-cpu', process.execPath, [...args, '--rounds', String(rounds)]))
+      .trim()
+      .split('\n')
+      .at(-1)!,
+  ) as Record<string, number[]>;
+  if (s.quick || !ctx.tools.valgrind) return cpu;
+  ctx.progress('createcpu: instructions per create under callgrind (a few minutes)');
+  const counted = JSON.parse(
+    (await run('create-cpu', process.execPath, [...args, '--instructions'])).trim().split('\n').at(-1)!,
+  ) as Record<string, number[]>;
+  return { ...cpu, ...Object.fromEntries(Object.entries(counted).map(([k, v]) => [`${k} instructions`, v])) };
+}
+
 async function main(): Promise<number> {
   let s: Settings;
   try {
@@ -105,6 +126,7 @@ async function main(): Promise<number> {
   if (s.sections.has('create')) partial.create = await createSection(ctx, github);
   if (s.sections.has('sizes')) partial.sizes = await sizesSection(ctx, sizes);
   if (s.sections.has('routes')) partial.routes = await routesSection(ctx, github);
+  if (s.sections.has('createcpu')) partial.createCpu = await createCpuSection(ctx);
   if (s.sections.has('outage')) partial.outage = await outageSection(ctx);
 
   const results: Results = {

@@ -25,6 +25,11 @@ export interface Results {
   readonly sizes?: SizeResults;
   readonly routes?: readonly RouteCountRun[];
   readonly seconds: number;
+  /**
+   * Issue #15: CPU per create (µs, one per round) of the gateway's client, a bare node:https request and the
+   * baseline, and with valgrind the instructions per create (`<kind> instructions`) (bench/create-cpu.ts).
+   */
+  readonly createCpu?: Readonly<Record<string, readonly number[]>>;
   /** Issue #15: background completion through an API outage (bench/outage.ts). */
   readonly outage?: Readonly<Record<string, number>>;
 }
@@ -538,6 +543,33 @@ export function render(r: Results, s: Summary): string {
         ['target', 'measured', ''],
         s.targets.map((t) => [t.target, t.measured, t.status]),
       ),
+    );
+  }
+  if (r.createCpu) {
+    const c = r.createCpu;
+    const med = (k: string) => (c[k] && c[k].length > 0 ? median(c[k]) : Number.NaN);
+    out.push('');
+    out.push(
+      "7. CPU per create: the gateway's Kubernetes client against a bare node:https request of the same object",
+    );
+    out.push(
+      '   (fresh processes, 300 warm-up creates, then 1,500 timed; rounds interleaved; bench/create-cpu.ts)',
+    );
+    for (const [kind, values] of Object.entries(c)) {
+      const unit = kind.endsWith('instructions') ? 'instructions' : 'µs';
+      out.push(
+        `  ${kind.padEnd(24)} median ${fmt.int(med(kind)).padStart(10)} ${unit}   rounds: ${values.map((v) => fmt.int(v)).join(' / ')}`,
+      );
+    }
+    out.push(
+      `  gateway ÷ bare: CPU ${(med('gateway') / med('bare')).toFixed(2)}×` +
+        (c['gateway instructions']
+          ? `, instructions ${(med('gateway instructions') / med('bare instructions')).toFixed(2)}×`
+          : '') +
+        (c['baseline'] ? `; baseline ÷ bare: CPU ${(med('baseline') / med('bare')).toFixed(2)}×` : '') +
+        (c['baseline instructions']
+          ? `, instructions ${(med('baseline instructions') / med('bare instructions')).toFixed(2)}×`
+          : ''),
     );
   }
   if (r.outage) {
