@@ -45,8 +45,6 @@ export interface Tools {
   readonly webhook: string;
   /** Absent: nothing is pinned (the report says so). */
   readonly taskset: string | undefined;
-  /** Absent: CPU per create is timed only, its instructions are not counted. */
-  readonly valgrind: string | undefined;
 }
 
 /** The tools the bench needs, or the message telling the user how to install the missing ones. */
@@ -66,7 +64,7 @@ export function findTools(): { ok: true; tools: Tools } | { ok: false; message: 
         '(the Debian package "webhook" is adnanh/webhook; the bench never starts its systemd service)',
     };
   }
-  return { ok: true, tools: { wrk, webhook, taskset: which('taskset'), valgrind: which('valgrind') } };
+  return { ok: true, tools: { wrk, webhook, taskset: which('taskset') } };
 }
 
 /** A command line pinned to one core with taskset (taskset execs, so the child's pid is the program's). */

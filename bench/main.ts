@@ -51,7 +51,11 @@ async function outageSection(ctx: Context): Promise<Record<string, number>> {
   return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
 }
 
-/** Issue #15's CPU per create: bench/create-cpu.ts, the gateway's client against a bare node:https request. */
+/**
+ * Issue #15's CPU per create: bench/create-cpu.ts, the gateway's client against a bare node:https request.
+ * (Its --instructions mode, counting under callgrind, is run by hand: V8's JIT and GC make those counts vary
+ * by about 5 % between runs, so they add little to interleaved medians and take minutes.)
+ */
 async function createCpuSection(ctx: Context): Promise<Record<string, number[]>> {
   const s = ctx.settings;
   const args = [path.join(benchDir, 'create-cpu.js'), '--gateway', s.gatewayMain];
@@ -64,12 +68,7 @@ async function createCpuSection(ctx: Context): Promise<Record<string, number[]>>
       .split('\n')
       .at(-1)!,
   ) as Record<string, number[]>;
-  if (s.quick || !ctx.tools.valgrind) return cpu;
-  ctx.progress('createcpu: instructions per create under callgrind (a few minutes)');
-  const counted = JSON.parse(
-    (await run('create-cpu', process.execPath, [...args, '--instructions'])).trim().split('\n').at(-1)!,
-  ) as Record<string, number[]>;
-  return { ...cpu, ...Object.fromEntries(Object.entries(counted).map(([k, v]) => [`${k} instructions`, v])) };
+  return cpu;
 }
 
 async function main(): Promise<number> {

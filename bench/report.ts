@@ -27,7 +27,7 @@ export interface Results {
   readonly seconds: number;
   /**
    * Issue #15: CPU per create (µs, one per round) of the gateway's client, a bare node:https request and the
-   * baseline, and with valgrind the instructions per create (`<kind> instructions`) (bench/create-cpu.ts).
+   * baseline (bench/create-cpu.ts).
    */
   readonly createCpu?: Readonly<Record<string, readonly number[]>>;
   /** Issue #15: background completion through an API outage (bench/outage.ts). */

@@ -95,7 +95,7 @@ function median(values: readonly number[]): number {
 
 async function main(): Promise<number> {
   const o = options(process.argv.slice(2));
-  const tools: Tools = { wrk: '', webhook: '', taskset: which('taskset'), valgrind: undefined };
+  const tools: Tools = { wrk: '', webhook: '', taskset: which('taskset') };
   const fixtures = writeFixtures();
   const body = githubPush30k();
   const payload = githubPayload('github-push', '30 KB GitHub push, filter says no', body);
