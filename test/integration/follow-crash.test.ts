@@ -1,73 +1,37 @@
 // Two replicas as separate `node dist/main.js serve` processes (contract §12, §12.0 items 5 and 9): the
 // leader is killed with SIGKILL mid-run (no Lease release), the other takes over and the Git host still
 // receives queued → running → succeeded exactly once each, in order.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeKube } from '../fake-kube/server.js';
 import { startFakeStatusHosts } from '../fake-git/status-hosts.js';
 import { until } from '../follow/kube.js';
 import { post, routesFile, secretsDirWith, signed } from '../helpers/gateway.js';
-import { repoRoot } from '../helpers/shared.js';
+import { Cleanup, childGateway, type ChildGateway } from './harness.js';
 
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
 
-interface Replica {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly logs: Record<string, unknown>[];
-}
-
-async function replica(pod: string, routes: string, env: Record<string, string>): Promise<Replica> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, 'dist/main.js'),
-      'serve',
-      '--routes',
-      routes,
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--drain-delay',
-      '0',
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', POD_NAME: pod, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  cleanup.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const logs: Record<string, unknown>[] = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (entry['msg'] === 'listening') resolve(entry['port'] as number);
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child, logs };
+/** One replica: the built binary with its own POD_NAME, killed outright when the test ends. */
+async function replica(
+  pod: string,
+  routes: string,
+  kubeconfig: string,
+  secretsDir: string,
+  env: Record<string, string>,
+): Promise<ChildGateway> {
+  const gw = await childGateway(routes, kubeconfig, [], { secretsDir, env: { POD_NAME: pod, ...env } });
+  cleanup.add(() => gw.kill());
+  return gw;
 }
 
 describe('hand-over after a leader crash', () => {
   it('SIGKILL of the leader mid-run: every state posted exactly once, in order', async () => {
     const hosts = await startFakeStatusHosts();
-    cleanup.push(() => hosts.close());
+    cleanup.add(() => hosts.close());
     const fake = await startFakeKube({ namespaces: ['ci'] });
-    cleanup.push(() => fake.close());
+    cleanup.add(() => fake.close());
     const dir = secretsDirWith(
       [
         ['gh-webhook', 'webhook-secret'],
@@ -90,16 +54,14 @@ routes:
         template: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: b-}, spec: {pipelineRef: {name: b}}}]}
 `);
     const env = {
-      KUBECONFIG: fake.kubeconfigPath,
       POD_NAMESPACE: 'ci',
-      SECRETS_DIR: dir,
       STATE_KEY_FILE: join(dir, 'state-key'),
       STATUS_API_ORIGINS: hosts.url,
       TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
       TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
     };
-    const a = await replica('pod-a', routes, env);
-    const b = await replica('pod-b', routes, env);
+    const a = await replica('pod-a', routes, fake.kubeconfigPath, dir, env);
+    const b = await replica('pod-b', routes, fake.kubeconfigPath, dir, env);
     const holder = () =>
       (fake.get('leases', 'ci', 'tekton-gateway-gw') as { spec?: { holderIdentity?: string } } | undefined)
         ?.spec?.holderIdentity;
@@ -127,7 +89,7 @@ routes:
     await until(() => runs.every((r) => posted(r.sha).length === 2), 8_000);
 
     const killedAt = Date.now();
-    leader.child.kill('SIGKILL');
+    void leader.kill();
     // While nobody leads: one run finishes, one moves on, one stays.
     fake.advance('pipelineruns', 'ci', runs[0]!.name, 'succeeded');
     fake.advance('pipelineruns', 'ci', runs[1]!.name, 'failed', 'step build exited 1');
