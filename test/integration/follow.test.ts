@@ -28,6 +28,14 @@ routes:
         filter: body.kind == 'keep'
         keep: 3
         template: {resourcetemplates: [${run('build')}]}
+      - name: mixed
+        filter: body.kind == 'keep-mixed'
+        keep: {successful: 2, failed: 1}
+        template: {resourcetemplates: [${run('mixed')}]}
+      - name: only-successful
+        filter: body.kind == 'keep-successful'
+        keep: {successful: 1}
+        template: {resourcetemplates: [${run('only')}]}
       - name: other
         filter: body.kind == 'keep-other'
         template: {resourcetemplates: [${run('other')}]}
@@ -90,6 +98,10 @@ const runs = (fake: FakeKube) =>
 const reason = (r: Run) => r.status?.conditions?.[0]?.reason;
 const names = (list: Run[]) => list.map((r) => r.metadata.name).sort();
 
+/** Warn and error lines after start-up (provider none's own notice at start is expected). */
+const problems = (gw: RunningGateway) =>
+  gw.logs.filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('checks no signature'));
+
 async function metric(gw: RunningGateway, name: string): Promise<string> {
   const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
   return text
@@ -140,6 +152,78 @@ describe('keep (§12.2)', () => {
     expect(await metric(gw, 'tekton_gateway_leader ')).toBe('tekton_gateway_leader 1');
     expect(await metric(gw, 'tekton_gateway_runs_ignored_total')).toContain('reason="signature_missing"');
   }, 30_000);
+  it('{successful: 2, failed: 1} counts each kind apart (timed out and cancelled are failed); {successful: 1} alone never deletes a failed run; running runs stay', async () => {
+    const { fake, gateways } = await setup();
+    const gw = gateways[0]!;
+    // Finished in this order, a tick apart (completionTime has second resolution):
+    const mixed = {
+      s1: await deliver(gw, { kind: 'keep-mixed' }),
+      f1: await deliver(gw, { kind: 'keep-mixed' }),
+      s2: await deliver(gw, { kind: 'keep-mixed' }),
+      t1: await deliver(gw, { kind: 'keep-mixed' }),
+      s3: await deliver(gw, { kind: 'keep-mixed' }),
+      c1: await deliver(gw, { kind: 'keep-mixed' }),
+    };
+    const running = await deliver(gw, { kind: 'keep-mixed' });
+    const only = {
+      s1: await deliver(gw, { kind: 'keep-successful' }),
+      f1: await deliver(gw, { kind: 'keep-successful' }),
+      s2: await deliver(gw, { kind: 'keep-successful' }),
+      f2: await deliver(gw, { kind: 'keep-successful' }),
+    };
+    await until(() => reason(runs(fake).find((r) => r.metadata.name === running)!) === 'Started');
+    const finish = async (name: string, how: 'succeeded' | 'failed' | 'timeout' | 'cancelled') => {
+      if (how !== 'cancelled') return void fake.advance('pipelineruns', 'ci', name, how);
+      // A user cancels it; Tekton's controller finishes it as Cancelled (Succeeded False).
+      const answer = await fetch(`${fake.url}/apis/tekton.dev/v1/namespaces/ci/pipelineruns/${name}`, {
+        method: 'PATCH',
+        headers: { Authorization: 'Bearer test-token', 'Content-Type': 'application/merge-patch+json' },
+        body: JSON.stringify({ spec: { status: 'Cancelled' } }),
+      });
+      expect(answer.status).toBe(200);
+      await until(() => reason(runs(fake).find((r) => r.metadata.name === name)!) === 'Cancelled');
+    };
+    const ticks: [string, 'succeeded' | 'failed' | 'timeout' | 'cancelled'][][] = [
+      [
+        [mixed.s1, 'succeeded'],
+        [only.s1, 'succeeded'],
+      ],
+      [
+        [mixed.f1, 'failed'],
+        [only.f1, 'failed'],
+      ],
+      [
+        [mixed.s2, 'succeeded'],
+        [only.s2, 'succeeded'],
+      ],
+      [
+        [mixed.t1, 'timeout'],
+        [only.f2, 'failed'],
+      ],
+      [[mixed.s3, 'succeeded']],
+      [[mixed.c1, 'cancelled']],
+    ];
+    for (const tick of ticks) {
+      for (const [name, how] of tick) await finish(name, how);
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    const survivors = [mixed.s2, mixed.s3, mixed.c1, running, only.f1, only.s2, only.f2].sort();
+    await until(() => names(runs(fake)).join() === survivors.join(), 8_000);
+    await new Promise((r) => setTimeout(r, 500)); // nothing more goes
+    expect(names(runs(fake))).toEqual(survivors);
+    const deleted = fake.requests
+      .filter((r) => r.method === 'DELETE')
+      .map((r) => r.path.split('/').at(-1)!)
+      .sort();
+    expect(deleted).toEqual([mixed.s1, mixed.f1, mixed.t1, only.s1].sort());
+    const running_ = runs(fake).find((r) => r.metadata.name === running)!;
+    expect(reason(running_)).toBe('Started');
+    expect(running_.spec['status']).toBeUndefined();
+    const pruned = await metric(gw, 'tekton_gateway_runs_pruned_total');
+    expect(pruned).toContain('tekton_gateway_runs_pruned_total{route="/hook",trigger="mixed"} 3');
+    expect(pruned).toContain('tekton_gateway_runs_pruned_total{route="/hook",trigger="only-successful"} 1');
+    expect(problems(gw)).toEqual([]);
+  }, 40_000);
 });
 
 describe('concurrency (§12.3)', () => {
