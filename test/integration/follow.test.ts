@@ -2,21 +2,26 @@
 // the fake API running Tekton's state machine, deliveries over HTTP. keep prunes only what it may;
 // cancelInProgress leaves the newest; limit runs one at a time in arrival order; a hand-over between two
 // replicas starts nothing twice.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post, routesFile, secretsDirWith, startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { startFakeKube, type FakeKube } from '../fake-kube/server.js';
+import { routesFile, secretsDirWith, startGateway, post } from '../helpers/gateway.js';
+import { startFakeKube } from '../fake-kube/server.js';
 import { until } from '../follow/kube.js';
+import { Cleanup } from './harness.js';
+import {
+  deliver,
+  followSetup,
+  metric,
+  names,
+  pipelineRun as run,
+  problems,
+  reason,
+  runs,
+  stateKeyFile,
+  type Run,
+} from './following.js';
 
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-const run = (name: string) =>
-  `{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: ${name}-}, spec: {pipelineRef: {name: b}}}`;
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
 
 const ROUTES = `apiVersion: tekton-gateway/v1
 gateway: {name: gw, namespace: ci}
@@ -49,66 +54,7 @@ routes:
         template: {resourcetemplates: [${run('queue')}]}
 `;
 
-function stateKeyFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'state-key-'));
-  const file = join(dir, 'key');
-  writeFileSync(file, 'a-state-key-of-at-least-16-bytes\n');
-  return file;
-}
-
-async function setup(replicas = 1) {
-  const fake = await startFakeKube({ namespaces: ['ci'], tektonController: true });
-  cleanup.push(() => fake.close());
-  const routes = routesFile(ROUTES);
-  const key = stateKeyFile();
-  const gateways: RunningGateway[] = [];
-  const start = async (pod: string) => {
-    const gw = await startGateway(['--routes', routes, '--state-key-file', key], {
-      KUBECONFIG: fake.kubeconfigPath,
-      POD_NAMESPACE: 'ci',
-      POD_NAME: pod,
-      TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
-      TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
-      TEKTON_GATEWAY_TEST_RETRY_WINDOW_MS: '0',
-    });
-    cleanup.push(() => gw.stop());
-    gateways.push(gw);
-    return gw;
-  };
-  for (let i = 0; i < replicas; i++) await start(`pod-${i}`);
-  await until(() => fake.get('leases', 'ci', 'tekton-gateway-gw') !== undefined, 5_000);
-  return { fake, gateways, start };
-}
-
-async function deliver(gw: RunningGateway, body: Record<string, unknown>): Promise<string> {
-  const answer = await post(`${gw.url}/hook`, JSON.stringify(body), { 'content-type': 'application/json' });
-  expect(answer.status).toBe(201);
-  const triggers = answer.json['triggers'] as { outcome: string; resources?: { name: string }[] }[];
-  const created = triggers.find((t) => t.outcome === 'created')!;
-  return created.resources![0]!.name;
-}
-
-type Run = {
-  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
-  spec: Record<string, unknown>;
-  status?: { conditions?: { status: string; reason: string }[] };
-};
-const runs = (fake: FakeKube) =>
-  fake.objects().filter((o) => o['kind'] === 'PipelineRun') as unknown as Run[];
-const reason = (r: Run) => r.status?.conditions?.[0]?.reason;
-const names = (list: Run[]) => list.map((r) => r.metadata.name).sort();
-
-/** Warn and error lines after start-up (provider none's own notice at start is expected). */
-const problems = (gw: RunningGateway) =>
-  gw.logs.filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('checks no signature'));
-
-async function metric(gw: RunningGateway, name: string): Promise<string> {
-  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .join('\n');
-}
+const setup = (replicas = 1) => followSetup(cleanup, ROUTES, replicas);
 
 describe('keep (§12.2)', () => {
   it('keep 3: 6 finished and 2 running leave the 3 newest finished and both running; other triggers and foreign runs untouched', async () => {
@@ -268,7 +214,6 @@ describe('concurrency (§12.3)', () => {
             !g.logs.some((l) => l.includes('no longer leading')),
         );
         await gateways[leaderIndex]!.stop();
-        cleanup.push(async () => undefined);
         await start('pod-9');
       }
       fake.advance('pipelineruns', 'ci', current.metadata.name, 'succeeded');
@@ -287,9 +232,9 @@ describe('commit status (§12.1) through serve', () => {
     const { startFakeStatusHosts } = await import('../fake-git/status-hosts.js');
     const { signed } = await import('../helpers/gateway.js');
     const hosts = await startFakeStatusHosts();
-    cleanup.push(() => hosts.close());
+    cleanup.add(() => hosts.close());
     const fake = await startFakeKube({ namespaces: ['ci'] });
-    cleanup.push(() => fake.close());
+    cleanup.add(() => fake.close());
     const secrets = secretsDirWith([
       ['gh-webhook', 'webhook-secret'],
       ['gh-status', hosts.token],
@@ -336,7 +281,7 @@ routes:
         TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
       },
     );
-    cleanup.push(() => gw.stop());
+    cleanup.add(() => gw.stop());
     const push = async (sha: string, delivery: string) => {
       const body = Buffer.from(
         JSON.stringify({ ref: 'refs/heads/main', after: sha, repository: { full_name: 'octo/app' } }),
