@@ -74,6 +74,12 @@ export interface Faults {
   readonly choose?: (request: RecordedRequest) => Injection | undefined;
   /** Holds a request until the promise it returns settles (then serves it as usual); undefined: no hold. */
   readonly hold?: (request: RecordedRequest) => Promise<void> | undefined;
+  /**
+   * Runs right before a request is served, after any hold: another client's change (`remove`, `advance`)
+   * lands in the window between a caller's decision and its request, so the answer is the real one for
+   * that race (404 for a delete of a deleted object, Tekton's webhook 400 for a cancel of a finished run).
+   */
+  readonly before?: (request: RecordedRequest) => void;
 }
 
 /**
@@ -248,6 +254,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   }
 
   function serve(request: RecordedRequest, res: http.ServerResponse): void {
+    faults.before?.(request);
     const chosen = faults.choose?.(request);
     if (
       (chosen && 'reset' in chosen && chosen.reset === 'before-handling') ||
