@@ -187,6 +187,12 @@ export class Follower {
       const key = this.keyOf(object);
       this.cache.delete(key);
       this.deleted(object);
+      // A deleted member may have held a slot (someone deleted a running run, or a pending one we were
+      // about to start): its group is looked at again, or the next pending run waits for an unrelated event.
+      if (this.follows(object)) {
+        for (const other of this.related(viewOf(object))) this.queue.add(other.key);
+        void this.drain();
+      }
       return;
     }
     this.store(object);
