@@ -418,6 +418,21 @@ describe('races: another client changes the object right before a request is ser
   });
 });
 
+describe('patch without HTTP (another client)', () => {
+  it('admits like the API, tells watches, and lets the controller react', async () => {
+    const server = await fake({ tektonController: true });
+    await createRun(server, 'a', {}, { status: 'PipelineRunPending' });
+    const watch = openWatch(server, 'resourceVersion=0');
+    const stored = server.patch('pipelineruns', 'ci', 'a', { spec: { status: 'Cancelled' } });
+    expect(stored).toMatchObject({ spec: { status: 'Cancelled' } });
+    await until(() => watch.events.some((e) => e.object.status?.conditions?.[0]?.reason === 'Cancelled'));
+    expect(() => server.patch('pipelineruns', 'ci', 'a', { spec: { status: null } })).toThrow(
+      /no updates are allowed/,
+    );
+    watch.stop();
+  });
+});
+
 describe('Leases', () => {
   const lease = (renewTime: string) => ({
     apiVersion: 'coordination.k8s.io/v1',

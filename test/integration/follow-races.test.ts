@@ -1,6 +1,7 @@
 // Races between the leader's decision and its request (contract §12.0 items 6 and 7), through `serve`: a run
 // it prunes was deleted by someone else first (404), a run it cancels finished meanwhile (Tekton's webhook
-// 400 "no updates are allowed"), a run it starts was deleted meanwhile (404). None is an error, and the
+// 400 "no updates are allowed"), a run it starts was deleted or cancelled meanwhile (404; 409 on the start
+// patch's resourceVersion precondition, so a user's cancel is never undone). None is an error, and the
 // next prune, cancel or start still happens. The fake's `before` hook lands the other client's change in
 // the window, so each race is hit every time rather than by luck.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -148,6 +149,48 @@ describe('races the leader loses are not errors, and the loop goes on', () => {
     );
     expect(problems(gw)).toEqual([]);
   }, 30_000);
+
+  it.each([
+    {
+      name: 'asked to cancel (the controller has not acted yet): the start patch must not undo the cancel',
+      change: (fake: FakeKube, name: string) =>
+        fake.patch('pipelineruns', 'ci', name, { spec: { status: 'Cancelled' } }),
+    },
+    {
+      name: 'already finished as Cancelled',
+      change: (fake: FakeKube, name: string) => fake.advance('pipelineruns', 'ci', name, 'cancelled'),
+    },
+  ])(
+    'start: the pending run was cancelled by a user meanwhile, $name; it stays cancelled and the next one starts',
+    async ({ change }) => {
+      const { fake, gateways } = await followSetup(cleanup, ROUTES);
+      const gw = gateways[0]!;
+      const q = [];
+      for (let i = 0; i < 3; i++) {
+        q.push(await deliver(gw, { kind: 'queue', repo: 'o/c' }));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const [q1, q2, q3] = q as [string, string, string];
+      await until(() => reasonOf(fake, q1) === 'Started');
+      await until(() => reasonOf(fake, q2) === 'PipelineRunPending');
+      const raced = raceOnce(
+        fake,
+        (r) => r.method === 'PATCH' && r.path === `${RUNS}/${q2}` && r.body.includes('"status":null'),
+        () => change(fake, q2),
+      );
+      fake.advance('pipelineruns', 'ci', q1, 'succeeded');
+      await until(raced, 8_000);
+      await until(() => reasonOf(fake, q3) === 'Started', 8_000);
+      await new Promise((r) => setTimeout(r, 300));
+
+      expect(reasonOf(fake, q2)).toBe('Cancelled');
+      expect(await metric(gw, 'tekton_gateway_runs_started_total')).toBe(
+        'tekton_gateway_runs_started_total{route="/hook",trigger="queue"} 2',
+      );
+      expect(problems(gw)).toEqual([]);
+    },
+    30_000,
+  );
 
   it('a running member deleted by a user frees its slot: the next pending run starts', async () => {
     const { fake, gateways } = await followSetup(cleanup, ROUTES);
