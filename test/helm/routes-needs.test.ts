@@ -17,6 +17,8 @@ import { type RenderOptions, REPO, type Rendered, render } from './render.js';
 
 interface Needs {
   createIn: string[];
+  /** Where runs are watched, patched and pruned: created in as the gateway or as an impersonated account. */
+  followIn: string[];
   impersonate: Record<string, string[]>;
   secrets: string[];
 }
@@ -41,6 +43,7 @@ function needsOf(config: Config): Needs {
   }
   return {
     createIn: [...createIn].sort(),
+    followIn: [...new Set([...createIn, ...Object.keys(impersonate)])].sort(),
     impersonate: Object.fromEntries(
       Object.entries(impersonate).map(([ns, accounts]) => [ns, [...accounts].sort()]),
     ),
@@ -58,6 +61,11 @@ function grantsOf(r: Rendered): Needs {
   ).spec.template.spec;
   return {
     createIn: bindings
+      .filter((b) => b.roleRef.kind === 'ClusterRole' && !b.roleRef.name.endsWith('-follow'))
+      .map((b) => b.metadata?.namespace ?? '')
+      .sort(),
+    // The create ClusterRole carries the follow rules too; the -follow one only them.
+    followIn: bindings
       .filter((b) => b.roleRef.kind === 'ClusterRole')
       .map((b) => b.metadata?.namespace ?? '')
       .sort(),
