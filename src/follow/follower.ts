@@ -132,7 +132,8 @@ export class Follower {
   sync(): void {
     const config = this.current();
     const namespaces = new Set<string>([config.gateway.namespace]);
-    for (const route of config.routes) {
+    // A schedule's runs are followed too (its keep, §13): its route stands in for a webhook route.
+    for (const route of [...config.routes, ...config.schedules.map((s) => s.route)]) {
       if (route.namespace) namespaces.add(route.namespace);
       for (const t of route.triggers) {
         if (t.namespace) namespaces.add(t.namespace);

@@ -172,6 +172,53 @@ describe('keep (§12.2)', () => {
   }, 40_000);
 });
 
+describe('keep on a schedule (§13, §12.2)', () => {
+  it("prunes a schedule's runs in the schedule's own namespace (not one any route creates in)", async () => {
+    const { fake, gateways } = await followSetup(
+      cleanup,
+      `apiVersion: tekton-gateway/v1
+gateway: {name: gw, namespace: ci}
+routes:
+  - path: /hook
+    provider: none
+    triggers:
+      - name: build
+        template: {resourcetemplates: [${run('build')}]}
+schedules:
+  - name: tick
+    cron: "* * * * * *"
+    namespace: batch
+    keep: 1
+    template: {resourcetemplates: [${run('tick')}]}
+`,
+      1,
+      ['ci', 'batch'],
+    );
+    const inBatch = () =>
+      fake
+        .objects()
+        .filter((o) => (o['metadata'] as { namespace: string }).namespace === 'batch') as unknown as Run[];
+    const finished: string[] = [];
+    // Each slot's run is finished once it exists, a second apart (completionTime has second resolution).
+    while (finished.length < 3) {
+      await until(() => inBatch().some((r) => !finished.includes(r.metadata.name)), 5_000);
+      const next = inBatch().find((r) => !finished.includes(r.metadata.name))!.metadata.name;
+      await until(() => reason(runs(fake).find((r) => r.metadata.name === next)) === 'Started');
+      fake.advance('pipelineruns', 'batch', next, 'succeeded');
+      finished.push(next);
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    // Only the newest finished one stays (runs of later slots may be there too, unfinished or not).
+    await until(() => !inBatch().some((r) => finished.slice(0, 2).includes(r.metadata.name)), 8_000);
+    expect(inBatch().map((r) => r.metadata.name)).toContain(finished[2]);
+    expect(await metric(gateways[0]!, 'tekton_gateway_runs_pruned_total')).toMatch(
+      /tekton_gateway_runs_pruned_total\{route="schedules\/tick",trigger="tick"\} 2$/,
+    );
+    // Signed and labelled like a webhook's runs: none ignored.
+    expect(problems(gateways[0]!)).toEqual([]);
+  }, 40_000);
+});
+
 describe('concurrency (§12.3)', () => {
   it('cancelInProgress: 5 pushes to one PR leave only the newest uncancelled; another PR is its own group', async () => {
     const { fake, gateways } = await setup();

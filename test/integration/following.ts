@@ -22,8 +22,13 @@ export function stateKeyFile(): string {
 }
 
 /** The fake API (Tekton's controller on) and `replicas` gateways on one routes file; `start` adds one. */
-export async function followSetup(cleanup: Cleanup, routesYaml: string, replicas = 1) {
-  const fake = await startFakeKube({ namespaces: ['ci'], tektonController: true });
+export async function followSetup(
+  cleanup: Cleanup,
+  routesYaml: string,
+  replicas = 1,
+  namespaces: readonly string[] = ['ci'],
+) {
+  const fake = await startFakeKube({ namespaces, tektonController: true });
   cleanup.add(() => fake.close());
   const routes = routesFile(routesYaml);
   const key = stateKeyFile();
