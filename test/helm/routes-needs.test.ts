@@ -28,7 +28,8 @@ function needsOf(config: Config): Needs {
   const createIn = new Set<string>();
   const impersonate: Record<string, Set<string>> = {};
   const secrets = new Set<string>();
-  for (const route of config.routes) {
+  // A schedule's route stands in for a webhook route: its one trigger has the schedule's namespace and account.
+  for (const route of [...config.routes, ...config.schedules.map((s) => s.route)]) {
     for (const ref of route.secretRefs) secrets.add(ref.secretName);
     for (const trigger of route.triggers) {
       const account = trigger.serviceAccountName ?? route.serviceAccountName;
@@ -99,6 +100,30 @@ const SOURCES: readonly { name: string; options: RenderOptions }[] = [
   {
     name: 'helm/ci/single-replica-values.yaml (routes written as YAML)',
     options: routesOf('helm/ci/single-replica-values.yaml'),
+  },
+  {
+    name: 'schedules: in their own namespace, as an impersonated account, and by gateway.namespace',
+    options: {
+      values: {
+        routes: `apiVersion: tekton-gateway/v1
+gateway: {namespace: ci}
+templates:
+  nightly: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: n-}, spec: {pipelineRef: {name: n}}}]}
+routes:
+  - path: /hook
+    provider: none
+    triggers:
+      - name: build
+        template: nightly
+schedules:
+  - {name: nightly, cron: "0 3 * * *", namespace: batch, keep: 7, template: nightly}
+  - {name: as-bot, cron: "0 4 * * *", namespace: bots, serviceAccountName: bot, template: nightly}
+  - name: report
+    cron: "0 5 * * *"
+    template: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: TaskRun, metadata: {generateName: r-, namespace: reports}, spec: {taskRef: {name: r}}}]}
+`,
+      },
+    },
   },
   {
     name: 'test/helm/values/routes.yaml via --set-file',
