@@ -81,8 +81,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 What the routes need from the cluster, as JSON: {namespaces, impersonate ("ns/sa"), secrets, secretKeys}
 (secretKeys: the keys inline routes read from each Secret, for NOTES.txt).
 
-With inline routes the chart reads them and resolves each rendered object's namespace the way the gateway
-does (template metadata.namespace, else trigger, route, gateway.namespace, else "default"), so
+With inline routes the chart reads them (routes and schedules) and resolves each rendered object's namespace
+the way the gateway does (template metadata.namespace, else trigger or schedule, route, gateway.namespace,
+else "default"), so
 RBAC and Secret mounts follow routes.yaml without being repeated in values. An object created as an
 impersonated service account needs no right of the gateway's own in that namespace, only impersonate on
 that account. The explicit lists in values are added; with a routesConfigMap they are all the chart knows.
@@ -140,6 +141,20 @@ that account. The explicit lists in values are added; with a routesConfigMap the
 {{- else -}}
 {{- $namespaces = append $namespaces $objectNamespace -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- /* A schedule creates like a trigger of its own (its namespace, else gateway.namespace). */ -}}
+{{- range $schedule := get $doc "schedules" | default list -}}
+{{- $namespace := $schedule.namespace | default $gatewayNamespace -}}
+{{- $template := $schedule.template | default dict -}}
+{{- if kindIs "string" $template -}}{{- $template = get $templates $template | default dict -}}{{- end -}}
+{{- range $resource := $template.resourcetemplates | default list -}}
+{{- $objectNamespace := dig "metadata" "namespace" $namespace $resource -}}
+{{- if $schedule.serviceAccountName -}}
+{{- $impersonate = append $impersonate (printf "%s/%s" $objectNamespace $schedule.serviceAccountName) -}}
+{{- else -}}
+{{- $namespaces = append $namespaces $objectNamespace -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

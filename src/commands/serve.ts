@@ -277,6 +277,9 @@ export async function startServe(
     // fires and the deterministic names keep one run per slot.
     isLeader: () => following?.isLeader() ?? true,
     randomUUID,
+    // Signed and labelled like a webhook's runs, or the follower ignores them and a schedule's keep does nothing.
+    instance,
+    stateKey: stateKey.ok ? stateKey.key : undefined,
   });
 
   const watcher = new ConfigWatcher({

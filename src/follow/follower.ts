@@ -69,6 +69,14 @@ export interface FollowerOptions {
 
 const PLURAL: Record<string, string> = { PipelineRun: 'pipelineruns', TaskRun: 'taskruns' };
 
+/**
+ * Tekton's webhook refusing a spec change because the run is done: it finished meanwhile, which is what a
+ * cancel wanted and makes a start moot. Not an error (§12.0 item 7; Tekton itself treats it as benign).
+ */
+function finishedMeanwhile(answer: KubeResponse): boolean {
+  return answer.status === 400 && JSON.stringify(answer.body).includes('no updates are allowed');
+}
+
 export class Follower {
   private readonly cache = new Map<string, Json>();
   private readonly queue = new Set<string>();
@@ -124,7 +132,8 @@ export class Follower {
   sync(): void {
     const config = this.current();
     const namespaces = new Set<string>([config.gateway.namespace]);
-    for (const route of config.routes) {
+    // A schedule's runs are followed too (its keep, §13): its route stands in for a webhook route.
+    for (const route of [...config.routes, ...config.schedules.map((s) => s.route)]) {
       if (route.namespace) namespaces.add(route.namespace);
       for (const t of route.triggers) {
         if (t.namespace) namespaces.add(t.namespace);
@@ -187,6 +196,12 @@ export class Follower {
       const key = this.keyOf(object);
       this.cache.delete(key);
       this.deleted(object);
+      // A deleted member may have held a slot (someone deleted a running run, or a pending one we were
+      // about to start): its group is looked at again, or the next pending run waits for an unrelated event.
+      if (this.follows(object)) {
+        for (const other of this.related(viewOf(object))) this.queue.add(other.key);
+        void this.drain();
+      }
       return;
     }
     this.store(object);
@@ -320,18 +335,18 @@ export class Follower {
         const value = run.kind === 'TaskRun' ? 'TaskRunCancelled' : 'Cancelled';
         const answer = await this.patch(run, { spec: { status: value } });
         if (answer.status === 200) this.options.hooks.runAction?.('cancelled', run);
-        // Tekton's webhook: the run finished meanwhile. Not an error (§12.0 item 7).
-        else if (
-          !(answer.status === 400 && JSON.stringify(answer.body).includes('no updates are allowed')) &&
-          answer.status !== 404
-        )
-          this.refused('cancel', run, answer);
+        else if (!finishedMeanwhile(answer) && answer.status !== 404) this.refused('cancel', run, answer);
         return;
       }
       case 'start': {
-        const answer = await this.patch(run, { spec: { status: null } });
+        // The resourceVersion the decision saw is a precondition: a user's cancel that landed since must
+        // not be undone by `status: null` (a cancelled pending run is never started, §12.3). A 409 is
+        // decided again when the watch brings the change; 404 and a run finished meanwhile need nothing.
+        const precondition = run.resourceVersion === '' ? {} : { resourceVersion: run.resourceVersion };
+        const answer = await this.patch(run, { metadata: precondition, spec: { status: null } });
         if (answer.status === 200) this.options.hooks.runAction?.('started', run);
-        else if (answer.status !== 404) this.refused('start', run, answer);
+        else if (!finishedMeanwhile(answer) && answer.status !== 404 && answer.status !== 409)
+          this.refused('start', run, answer);
         return;
       }
       case 'report':

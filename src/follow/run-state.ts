@@ -40,6 +40,8 @@ export interface RunView {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
+  /** What a start patch sends as its precondition: the run as the decision saw it. */
+  readonly resourceVersion: string;
   readonly route: string | undefined;
   readonly trigger: string;
   readonly state: RunState;
@@ -117,6 +119,7 @@ export function viewOf(run: Json): RunView {
     namespace,
     name,
     uid: str(metadata['uid']) ?? '',
+    resourceVersion: str(metadata['resourceVersion']) ?? '',
     route: annotations[ROUTE_ANNOTATION],
     trigger: labels[TRIGGER_LABEL] ?? '',
     state,

@@ -17,6 +17,9 @@ export interface ScheduleWiring {
   readonly secrets: SecretLookup;
   readonly isLeader: () => boolean;
   readonly randomUUID: () => string;
+  /** The instance label and the state key webhooks stamp with: a slot's runs are followed like theirs. */
+  readonly instance?: string;
+  readonly stateKey?: Buffer;
   readonly clock?: Clock;
 }
 
@@ -36,6 +39,8 @@ export function startSchedules(config: Config, wiring: ScheduleWiring): Schedule
         skipVerify: true,
         deadline,
         trace: undefined,
+        instance: wiring.instance,
+        stateKey: wiring.stateKey,
       }),
     onSlot: (report) => {
       logSlot(log, report);

@@ -363,6 +363,76 @@ describe('delete', () => {
   });
 });
 
+describe('races: another client changes the object right before a request is served', () => {
+  it('a delete of a run someone else deleted first is 404 NotFound, and watches saw the DELETED before', async () => {
+    const server = await fake();
+    await createRun(server, 'a');
+    const watch = openWatch(server, 'resourceVersion=0');
+    server.setFaults({
+      before: (r) => {
+        if (r.method === 'DELETE') server.remove('pipelineruns', 'ci', 'a');
+      },
+    });
+    const answer = await call(server, 'DELETE', `${RUNS}/a`, { propagationPolicy: 'Background' });
+    expect(answer.status).toBe(404);
+    expect(answer.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      message: 'pipelineruns.tekton.dev "a" not found',
+    });
+    await until(() => watch.events.some((e) => e.type === 'DELETED'));
+    watch.stop();
+  });
+
+  it('a cancel of a run that finished meanwhile is the webhook 400 "no updates are allowed"; a start of one deleted meanwhile is 404', async () => {
+    const server = await fake();
+    await createRun(server, 'a');
+    await createRun(server, 'b', {}, { status: 'PipelineRunPending' });
+    server.setFaults({
+      before: (r) => {
+        if (r.method !== 'PATCH') return;
+        if (r.path.endsWith('/a')) server.advance('pipelineruns', 'ci', 'a', 'succeeded');
+        if (r.path.endsWith('/b')) server.remove('pipelineruns', 'ci', 'b');
+      },
+    });
+    const cancel = await call(
+      server,
+      'PATCH',
+      `${RUNS}/a`,
+      { spec: { status: 'Cancelled' } },
+      'application/merge-patch+json',
+    );
+    expect(cancel.status).toBe(400);
+    expect(cancel.json().message).toBe(
+      'admission webhook "validation.webhook.pipeline.tekton.dev" denied the request: validation failed: ' +
+        'invalid value: Once the PipelineRun is complete, no updates are allowed: spec',
+    );
+    const start = await call(
+      server,
+      'PATCH',
+      `${RUNS}/b`,
+      { spec: { status: null } },
+      'application/merge-patch+json',
+    );
+    expect(start.status).toBe(404);
+  });
+});
+
+describe('patch without HTTP (another client)', () => {
+  it('admits like the API, tells watches, and lets the controller react', async () => {
+    const server = await fake({ tektonController: true });
+    await createRun(server, 'a', {}, { status: 'PipelineRunPending' });
+    const watch = openWatch(server, 'resourceVersion=0');
+    const stored = server.patch('pipelineruns', 'ci', 'a', { spec: { status: 'Cancelled' } });
+    expect(stored).toMatchObject({ spec: { status: 'Cancelled' } });
+    await until(() => watch.events.some((e) => e.object.status?.conditions?.[0]?.reason === 'Cancelled'));
+    expect(() => server.patch('pipelineruns', 'ci', 'a', { spec: { status: null } })).toThrow(
+      /no updates are allowed/,
+    );
+    watch.stop();
+  });
+});
+
 describe('Leases', () => {
   const lease = (renewTime: string) => ({
     apiVersion: 'coordination.k8s.io/v1',

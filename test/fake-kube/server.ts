@@ -74,6 +74,12 @@ export interface Faults {
   readonly choose?: (request: RecordedRequest) => Injection | undefined;
   /** Holds a request until the promise it returns settles (then serves it as usual); undefined: no hold. */
   readonly hold?: (request: RecordedRequest) => Promise<void> | undefined;
+  /**
+   * Runs right before a request is served, after any hold: another client's change (`remove`, `advance`)
+   * lands in the window between a caller's decision and its request, so the answer is the real one for
+   * that race (404 for a delete of a deleted object, Tekton's webhook 400 for a cancel of a finished run).
+   */
+  readonly before?: (request: RecordedRequest) => void;
 }
 
 /**
@@ -155,6 +161,12 @@ export interface FakeKube {
   get(plural: string, namespace: string, name: string): Json | undefined;
   /** Moves a run the way Tekton's controller does (a watch sees MODIFIED); returns the new object. */
   advance(plural: string, namespace: string, name: string, phase: Phase, message?: string): Json;
+  /**
+   * Merge-patches an object as another client would (`kubectl patch --type merge`), without an HTTP request:
+   * the same admission (Tekton's webhook throws here as its 400), a watch sees MODIFIED, and the controller
+   * reacts when on. Returns the stored object.
+   */
+  patch(plural: string, namespace: string, name: string, body: unknown): Json;
   /** Deletes an object as a user would (a watch sees DELETED), without an HTTP request. */
   remove(plural: string, namespace: string, name: string): void;
   /** Drops the watch history (etcd compaction): open watches get an ERROR 410 and end; older RVs get 410. */
@@ -248,6 +260,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   }
 
   function serve(request: RecordedRequest, res: http.ServerResponse): void {
+    faults.before?.(request);
     const chosen = faults.choose?.(request);
     if (
       (chosen && 'reset' in chosen && chosen.reset === 'before-handling') ||
@@ -822,6 +835,19 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       return structuredClone(
         replace(resource, namespace, current, transition(current, phase, new Date(), message)),
       );
+    },
+    patch: (plural, namespace, name, body) => {
+      const resource = resourceFor(plural);
+      const answer = patch(resource, namespace, name, {
+        method: 'PATCH',
+        path: '',
+        query: new URLSearchParams(),
+        headers: { 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify(body),
+        connection: 0,
+      });
+      if (answer.code !== 200) throw new Error(`fake kube: patch refused: ${JSON.stringify(answer.body)}`);
+      return answer.body as Json;
     },
     remove: (plural, namespace, name) => deleteStored(resourceFor(plural), namespace, name, true),
     expireHistory: () => {

@@ -282,6 +282,8 @@ const FOLLOW_RULE: IPolicyRule = {
   verbs: ['get', 'list', 'watch', 'patch', 'delete'],
 };
 
+const isFollowRule = (rule: IPolicyRule) => JSON.stringify(rule) === JSON.stringify(FOLLOW_RULE);
+
 function leaseName(expected: Expected): string {
   return `${expected.fullname}-lease`;
 }
@@ -337,12 +339,17 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
   });
 
   it('RBAC: create on pipelineruns/taskruns, bound in exactly the target namespaces', () => {
-    const clusterRoles = ofKind(r, 'ClusterRole');
+    // The follow-only ClusterRole (impersonated namespaces) has its own test below.
+    const clusterRoles = ofKind(r, 'ClusterRole').filter((c) => !c.metadata.name.endsWith('-follow'));
     const bindings = ofKind(r, 'RoleBinding') as unknown as IRoleBinding[];
-    const createBindings = bindings.filter((b) => b.roleRef.kind === 'ClusterRole');
+    const createBindings = bindings.filter(
+      (b) => b.roleRef.kind === 'ClusterRole' && !b.roleRef.name.endsWith('-follow'),
+    );
     const clusterBindings = ofKind(r, 'ClusterRoleBinding') as unknown as IRoleBinding[];
     if (expected.createIn === 'no-rbac') {
-      expect([...clusterRoles, ...bindings, ...clusterBindings, ...ofKind(r, 'Role')]).toEqual([]);
+      expect([...ofKind(r, 'ClusterRole'), ...bindings, ...clusterBindings, ...ofKind(r, 'Role')]).toEqual(
+        [],
+      );
       return;
     }
     expect(clusterRoles).toHaveLength(1);
@@ -379,6 +386,20 @@ describe.each(CASES)('helm chart, $name', ({ options, expected }) => {
       });
       expect(binding.subjects).toEqual([subject]);
     }
+  });
+
+  it('RBAC: runs are followed (watch, patch, delete) in every namespace they are created in, impersonated ones too, without create there', () => {
+    if (!Array.isArray(expected.createIn)) return; // no RBAC, or one ClusterRoleBinding covering everything
+    const createIn = expected.createIn as readonly string[];
+    const roles = new Map(ofKind(r, 'ClusterRole').map((c) => [c.metadata.name, c.rules as IPolicyRule[]]));
+    const followIn = (ofKind(r, 'RoleBinding') as unknown as IRoleBinding[])
+      .filter((b) => b.roleRef.kind === 'ClusterRole' && roles.get(b.roleRef.name)?.some(isFollowRule))
+      .map((b) => b.metadata?.namespace ?? '');
+    const follows = [...roles.values()].some((rules) => rules.some(isFollowRule));
+    const wanted = follows ? [...new Set([...createIn, ...Object.keys(expected.impersonate)])] : [];
+    expect(sorted(followIn)).toEqual(sorted(wanted));
+    const followOnly = ofKind(r, 'ClusterRole').find((c) => c.metadata.name.endsWith('-follow'));
+    if (followOnly) expect(followOnly.rules).toEqual([FOLLOW_RULE]);
   });
 
   it('RBAC: impersonate only the service accounts the routes run as', () => {

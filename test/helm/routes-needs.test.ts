@@ -17,6 +17,8 @@ import { type RenderOptions, REPO, type Rendered, render } from './render.js';
 
 interface Needs {
   createIn: string[];
+  /** Where runs are watched, patched and pruned: created in as the gateway or as an impersonated account. */
+  followIn: string[];
   impersonate: Record<string, string[]>;
   secrets: string[];
 }
@@ -26,7 +28,8 @@ function needsOf(config: Config): Needs {
   const createIn = new Set<string>();
   const impersonate: Record<string, Set<string>> = {};
   const secrets = new Set<string>();
-  for (const route of config.routes) {
+  // A schedule's route stands in for a webhook route: its one trigger has the schedule's namespace and account.
+  for (const route of [...config.routes, ...config.schedules.map((s) => s.route)]) {
     for (const ref of route.secretRefs) secrets.add(ref.secretName);
     for (const trigger of route.triggers) {
       const account = trigger.serviceAccountName ?? route.serviceAccountName;
@@ -41,6 +44,7 @@ function needsOf(config: Config): Needs {
   }
   return {
     createIn: [...createIn].sort(),
+    followIn: [...new Set([...createIn, ...Object.keys(impersonate)])].sort(),
     impersonate: Object.fromEntries(
       Object.entries(impersonate).map(([ns, accounts]) => [ns, [...accounts].sort()]),
     ),
@@ -58,6 +62,11 @@ function grantsOf(r: Rendered): Needs {
   ).spec.template.spec;
   return {
     createIn: bindings
+      .filter((b) => b.roleRef.kind === 'ClusterRole' && !b.roleRef.name.endsWith('-follow'))
+      .map((b) => b.metadata?.namespace ?? '')
+      .sort(),
+    // The create ClusterRole carries the follow rules too; the -follow one only them.
+    followIn: bindings
       .filter((b) => b.roleRef.kind === 'ClusterRole')
       .map((b) => b.metadata?.namespace ?? '')
       .sort(),
@@ -91,6 +100,30 @@ const SOURCES: readonly { name: string; options: RenderOptions }[] = [
   {
     name: 'helm/ci/single-replica-values.yaml (routes written as YAML)',
     options: routesOf('helm/ci/single-replica-values.yaml'),
+  },
+  {
+    name: 'schedules: in their own namespace, as an impersonated account, and by gateway.namespace',
+    options: {
+      values: {
+        routes: `apiVersion: tekton-gateway/v1
+gateway: {namespace: ci}
+templates:
+  nightly: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: n-}, spec: {pipelineRef: {name: n}}}]}
+routes:
+  - path: /hook
+    provider: none
+    triggers:
+      - name: build
+        template: nightly
+schedules:
+  - {name: nightly, cron: "0 3 * * *", namespace: batch, keep: 7, template: nightly}
+  - {name: as-bot, cron: "0 4 * * *", namespace: bots, serviceAccountName: bot, template: nightly}
+  - name: report
+    cron: "0 5 * * *"
+    template: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: TaskRun, metadata: {generateName: r-, namespace: reports}, spec: {taskRef: {name: r}}}]}
+`,
+      },
+    },
   },
   {
     name: 'test/helm/values/routes.yaml via --set-file',

@@ -1,73 +1,44 @@
-// Two replicas as separate `node dist/main.js serve` processes (contract §12, §12.0 items 5 and 9): the
-// leader is killed with SIGKILL mid-run (no Lease release), the other takes over and the Git host still
-// receives queued → running → succeeded exactly once each, in order.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+// Two replicas as separate `node dist/main.js serve` processes (contract §12, §12.0 items 5, 7 and 9): the
+// leader is killed with SIGKILL (no Lease release) and the other takes over. Mid-run, the Git host still
+// receives queued → running → succeeded exactly once each, in order; mid-queue, a `limit: 1` group still
+// runs one at a time in arrival order, with nothing started twice and nothing lost.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeKube } from '../fake-kube/server.js';
+import { startFakeKube, type FakeKube } from '../fake-kube/server.js';
 import { startFakeStatusHosts } from '../fake-git/status-hosts.js';
 import { until } from '../follow/kube.js';
-import { post, routesFile, secretsDirWith, signed } from '../helpers/gateway.js';
-import { repoRoot } from '../helpers/shared.js';
+import { demoSecretsDir, post, routesFile, secretsDirWith, signed } from '../helpers/gateway.js';
+import { Cleanup, childGateway, type ChildGateway } from './harness.js';
+import { observeRuns } from './observe-runs.js';
 
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
 
-interface Replica {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly logs: Record<string, unknown>[];
-}
+const holderOf = (fake: FakeKube) =>
+  (fake.get('leases', 'ci', 'tekton-gateway-gw') as { spec?: { holderIdentity?: string } } | undefined)?.spec
+    ?.holderIdentity;
 
-async function replica(pod: string, routes: string, env: Record<string, string>): Promise<Replica> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, 'dist/main.js'),
-      'serve',
-      '--routes',
-      routes,
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--drain-delay',
-      '0',
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', POD_NAME: pod, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  cleanup.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const logs: Record<string, unknown>[] = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (entry['msg'] === 'listening') resolve(entry['port'] as number);
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child, logs };
+/** One replica: the built binary with its own POD_NAME, killed outright when the test ends. */
+async function replica(
+  pod: string,
+  routes: string,
+  kubeconfig: string,
+  secretsDir: string,
+  env: Record<string, string>,
+): Promise<ChildGateway> {
+  const gw = await childGateway(routes, kubeconfig, [], { secretsDir, env: { POD_NAME: pod, ...env } });
+  cleanup.add(() => gw.kill());
+  return gw;
 }
 
 describe('hand-over after a leader crash', () => {
   it('SIGKILL of the leader mid-run: every state posted exactly once, in order', async () => {
     const hosts = await startFakeStatusHosts();
-    cleanup.push(() => hosts.close());
+    cleanup.add(() => hosts.close());
     const fake = await startFakeKube({ namespaces: ['ci'] });
-    cleanup.push(() => fake.close());
+    cleanup.add(() => fake.close());
     const dir = secretsDirWith(
       [
         ['gh-webhook', 'webhook-secret'],
@@ -90,16 +61,14 @@ routes:
         template: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: b-}, spec: {pipelineRef: {name: b}}}]}
 `);
     const env = {
-      KUBECONFIG: fake.kubeconfigPath,
       POD_NAMESPACE: 'ci',
-      SECRETS_DIR: dir,
       STATE_KEY_FILE: join(dir, 'state-key'),
       STATUS_API_ORIGINS: hosts.url,
       TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
       TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
     };
-    const a = await replica('pod-a', routes, env);
-    const b = await replica('pod-b', routes, env);
+    const a = await replica('pod-a', routes, fake.kubeconfigPath, dir, env);
+    const b = await replica('pod-b', routes, fake.kubeconfigPath, dir, env);
     const holder = () =>
       (fake.get('leases', 'ci', 'tekton-gateway-gw') as { spec?: { holderIdentity?: string } } | undefined)
         ?.spec?.holderIdentity;
@@ -127,7 +96,7 @@ routes:
     await until(() => runs.every((r) => posted(r.sha).length === 2), 8_000);
 
     const killedAt = Date.now();
-    leader.child.kill('SIGKILL');
+    void leader.kill();
     // While nobody leads: one run finishes, one moves on, one stays.
     fake.advance('pipelineruns', 'ci', runs[0]!.name, 'succeeded');
     fake.advance('pipelineruns', 'ci', runs[1]!.name, 'failed', 'step build exited 1');
@@ -145,4 +114,84 @@ routes:
       `hand-over: runs 3, transitions posted ${hosts.accepted.length}, duplicates 0, missed 0, takeover ${takeoverMs} ms`,
     );
   }, 60_000);
+
+  it('SIGKILL of the leader mid-queue (limit 1): all 5 runs start once each, one at a time, in arrival order', async () => {
+    const fake = await startFakeKube({ namespaces: ['ci'], tektonController: true });
+    cleanup.add(() => fake.close());
+    const observer = await observeRuns(fake, 'ci');
+    cleanup.add(() => observer.stop());
+    const stateKey = join(mkdtempSync(join(tmpdir(), 'state-key-')), 'key');
+    writeFileSync(stateKey, 'a-state-key-of-at-least-16-bytes\n');
+    const routes = routesFile(`apiVersion: tekton-gateway/v1
+gateway: {name: gw, namespace: ci}
+routes:
+  - path: /hook
+    provider: none
+    triggers:
+      - name: queue
+        concurrency: {key: "$(body.repo)", limit: 1}
+        template: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: q-}, spec: {pipelineRef: {name: b}}}]}
+`);
+    const env = {
+      POD_NAMESPACE: 'ci',
+      STATE_KEY_FILE: stateKey,
+      TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
+      TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
+    };
+    const a = await replica('pod-a', routes, fake.kubeconfigPath, demoSecretsDir, env);
+    const b = await replica('pod-b', routes, fake.kubeconfigPath, demoSecretsDir, env);
+    await until(() => holderOf(fake) === 'pod-a' || holderOf(fake) === 'pod-b', 8_000);
+    const [leader, survivorPod] = holderOf(fake) === 'pod-a' ? [a, 'pod-b'] : [b, 'pod-a'];
+
+    // Spread over both replicas, one after the other: arrival (received-at) order is creation order.
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const answer = await post(`${[a, b][i % 2]!.url}/hook`, JSON.stringify({ repo: 'o/r' }), {
+        'content-type': 'application/json',
+      });
+      expect(answer.status).toBe(201);
+      created.push((answer.json['triggers'] as { resources: { name: string }[] }[])[0]!.resources[0]!.name);
+      await new Promise((r) => setTimeout(r, 5)); // received-at has millisecond resolution
+    }
+    // Each was created pending (the first is started at once by the leader).
+    const posts = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pipelineruns'));
+    expect(posts.map((r) => (JSON.parse(r.body) as { spec: { status?: string } }).spec.status)).toEqual(
+      Array(5).fill('PipelineRunPending'),
+    );
+
+    let killedAt = 0;
+    let takeoverMs = 0;
+    let startedBeforeKill = 0;
+    for (let step = 0; step < 5; step++) {
+      await until(() => observer.startedOrder.length > step, 15_000);
+      fake.advance('pipelineruns', 'ci', observer.startedOrder[step]!, 'succeeded');
+      if (step === 1) {
+        // Two have finished and the slot is free: the leader dies without releasing the Lease.
+        killedAt = Date.now();
+        await leader.kill();
+        startedBeforeKill = observer.startedOrder.length;
+        await until(() => holderOf(fake) === survivorPod, 15_000);
+        takeoverMs = Date.now() - killedAt;
+      }
+    }
+    await until(() => created.every((n) => observer.finished.has(n)), 10_000);
+    // A little longer: a late duplicate start or stray patch would show up now.
+    await new Promise((r) => setTimeout(r, 500));
+
+    expect(observer.startedOrder).toEqual(created);
+    expect(observer.maxRunning).toBe(1);
+    expect([...observer.starts.values()]).toEqual([1, 1, 1, 1, 1]);
+    expect(fake.objects().filter((o) => o['kind'] === 'PipelineRun')).toHaveLength(5);
+    expect(holderOf(fake)).toBe(survivorPod);
+    const startPatches = fake.requests.filter(
+      (r) => r.method === 'PATCH' && r.body.includes('"status":null'),
+    );
+    expect(new Set(startPatches.map((r) => r.path)).size).toBe(5);
+    expect(takeoverMs).toBeLessThan(10_000);
+    console.log(
+      `queue hand-over: runs ${created.length}, max running at once ${observer.maxRunning}, order kept ${
+        observer.startedOrder.join() === created.join()
+      }, started twice 0, started before the kill ${startedBeforeKill}, start patches sent ${startPatches.length}, takeover ${takeoverMs} ms`,
+    );
+  }, 90_000);
 });

@@ -2,21 +2,26 @@
 // the fake API running Tekton's state machine, deliveries over HTTP. keep prunes only what it may;
 // cancelInProgress leaves the newest; limit runs one at a time in arrival order; a hand-over between two
 // replicas starts nothing twice.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post, routesFile, secretsDirWith, startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { startFakeKube, type FakeKube } from '../fake-kube/server.js';
+import { routesFile, secretsDirWith, startGateway, post } from '../helpers/gateway.js';
+import { startFakeKube } from '../fake-kube/server.js';
 import { until } from '../follow/kube.js';
+import { Cleanup } from './harness.js';
+import {
+  deliver,
+  followSetup,
+  metric,
+  names,
+  pipelineRun as run,
+  problems,
+  reason,
+  runs,
+  stateKeyFile,
+  type Run,
+} from './following.js';
 
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-const run = (name: string) =>
-  `{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: ${name}-}, spec: {pipelineRef: {name: b}}}`;
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
 
 const ROUTES = `apiVersion: tekton-gateway/v1
 gateway: {name: gw, namespace: ci}
@@ -28,6 +33,14 @@ routes:
         filter: body.kind == 'keep'
         keep: 3
         template: {resourcetemplates: [${run('build')}]}
+      - name: mixed
+        filter: body.kind == 'keep-mixed'
+        keep: {successful: 2, failed: 1}
+        template: {resourcetemplates: [${run('mixed')}]}
+      - name: only-successful
+        filter: body.kind == 'keep-successful'
+        keep: {successful: 1}
+        template: {resourcetemplates: [${run('only')}]}
       - name: other
         filter: body.kind == 'keep-other'
         template: {resourcetemplates: [${run('other')}]}
@@ -41,62 +54,7 @@ routes:
         template: {resourcetemplates: [${run('queue')}]}
 `;
 
-function stateKeyFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'state-key-'));
-  const file = join(dir, 'key');
-  writeFileSync(file, 'a-state-key-of-at-least-16-bytes\n');
-  return file;
-}
-
-async function setup(replicas = 1) {
-  const fake = await startFakeKube({ namespaces: ['ci'], tektonController: true });
-  cleanup.push(() => fake.close());
-  const routes = routesFile(ROUTES);
-  const key = stateKeyFile();
-  const gateways: RunningGateway[] = [];
-  const start = async (pod: string) => {
-    const gw = await startGateway(['--routes', routes, '--state-key-file', key], {
-      KUBECONFIG: fake.kubeconfigPath,
-      POD_NAMESPACE: 'ci',
-      POD_NAME: pod,
-      TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
-      TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
-      TEKTON_GATEWAY_TEST_RETRY_WINDOW_MS: '0',
-    });
-    cleanup.push(() => gw.stop());
-    gateways.push(gw);
-    return gw;
-  };
-  for (let i = 0; i < replicas; i++) await start(`pod-${i}`);
-  await until(() => fake.get('leases', 'ci', 'tekton-gateway-gw') !== undefined, 5_000);
-  return { fake, gateways, start };
-}
-
-async function deliver(gw: RunningGateway, body: Record<string, unknown>): Promise<string> {
-  const answer = await post(`${gw.url}/hook`, JSON.stringify(body), { 'content-type': 'application/json' });
-  expect(answer.status).toBe(201);
-  const triggers = answer.json['triggers'] as { outcome: string; resources?: { name: string }[] }[];
-  const created = triggers.find((t) => t.outcome === 'created')!;
-  return created.resources![0]!.name;
-}
-
-type Run = {
-  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
-  spec: Record<string, unknown>;
-  status?: { conditions?: { status: string; reason: string }[] };
-};
-const runs = (fake: FakeKube) =>
-  fake.objects().filter((o) => o['kind'] === 'PipelineRun') as unknown as Run[];
-const reason = (r: Run) => r.status?.conditions?.[0]?.reason;
-const names = (list: Run[]) => list.map((r) => r.metadata.name).sort();
-
-async function metric(gw: RunningGateway, name: string): Promise<string> {
-  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .join('\n');
-}
+const setup = (replicas = 1) => followSetup(cleanup, ROUTES, replicas);
 
 describe('keep (§12.2)', () => {
   it('keep 3: 6 finished and 2 running leave the 3 newest finished and both running; other triggers and foreign runs untouched', async () => {
@@ -140,6 +98,125 @@ describe('keep (§12.2)', () => {
     expect(await metric(gw, 'tekton_gateway_leader ')).toBe('tekton_gateway_leader 1');
     expect(await metric(gw, 'tekton_gateway_runs_ignored_total')).toContain('reason="signature_missing"');
   }, 30_000);
+  it('{successful: 2, failed: 1} counts each kind apart (timed out and cancelled are failed); {successful: 1} alone never deletes a failed run; running runs stay', async () => {
+    const { fake, gateways } = await setup();
+    const gw = gateways[0]!;
+    // Finished in this order, a tick apart (completionTime has second resolution):
+    const mixed = {
+      s1: await deliver(gw, { kind: 'keep-mixed' }),
+      f1: await deliver(gw, { kind: 'keep-mixed' }),
+      s2: await deliver(gw, { kind: 'keep-mixed' }),
+      t1: await deliver(gw, { kind: 'keep-mixed' }),
+      s3: await deliver(gw, { kind: 'keep-mixed' }),
+      c1: await deliver(gw, { kind: 'keep-mixed' }),
+    };
+    const running = await deliver(gw, { kind: 'keep-mixed' });
+    const only = {
+      s1: await deliver(gw, { kind: 'keep-successful' }),
+      f1: await deliver(gw, { kind: 'keep-successful' }),
+      s2: await deliver(gw, { kind: 'keep-successful' }),
+      f2: await deliver(gw, { kind: 'keep-successful' }),
+    };
+    await until(() => reason(runs(fake).find((r) => r.metadata.name === running)!) === 'Started');
+    const finish = async (name: string, how: 'succeeded' | 'failed' | 'timeout' | 'cancelled') => {
+      if (how !== 'cancelled') return void fake.advance('pipelineruns', 'ci', name, how);
+      // A user cancels it; Tekton's controller finishes it as Cancelled (Succeeded False).
+      const answer = await fetch(`${fake.url}/apis/tekton.dev/v1/namespaces/ci/pipelineruns/${name}`, {
+        method: 'PATCH',
+        headers: { Authorization: 'Bearer test-token', 'Content-Type': 'application/merge-patch+json' },
+        body: JSON.stringify({ spec: { status: 'Cancelled' } }),
+      });
+      expect(answer.status).toBe(200);
+      await until(() => reason(runs(fake).find((r) => r.metadata.name === name)!) === 'Cancelled');
+    };
+    const ticks: [string, 'succeeded' | 'failed' | 'timeout' | 'cancelled'][][] = [
+      [
+        [mixed.s1, 'succeeded'],
+        [only.s1, 'succeeded'],
+      ],
+      [
+        [mixed.f1, 'failed'],
+        [only.f1, 'failed'],
+      ],
+      [
+        [mixed.s2, 'succeeded'],
+        [only.s2, 'succeeded'],
+      ],
+      [
+        [mixed.t1, 'timeout'],
+        [only.f2, 'failed'],
+      ],
+      [[mixed.s3, 'succeeded']],
+      [[mixed.c1, 'cancelled']],
+    ];
+    for (const tick of ticks) {
+      for (const [name, how] of tick) await finish(name, how);
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    const survivors = [mixed.s2, mixed.s3, mixed.c1, running, only.f1, only.s2, only.f2].sort();
+    await until(() => names(runs(fake)).join() === survivors.join(), 8_000);
+    await new Promise((r) => setTimeout(r, 500)); // nothing more goes
+    expect(names(runs(fake))).toEqual(survivors);
+    const deleted = fake.requests
+      .filter((r) => r.method === 'DELETE')
+      .map((r) => r.path.split('/').at(-1)!)
+      .sort();
+    expect(deleted).toEqual([mixed.s1, mixed.f1, mixed.t1, only.s1].sort());
+    const running_ = runs(fake).find((r) => r.metadata.name === running)!;
+    expect(reason(running_)).toBe('Started');
+    expect(running_.spec['status']).toBeUndefined();
+    const pruned = await metric(gw, 'tekton_gateway_runs_pruned_total');
+    expect(pruned).toContain('tekton_gateway_runs_pruned_total{route="/hook",trigger="mixed"} 3');
+    expect(pruned).toContain('tekton_gateway_runs_pruned_total{route="/hook",trigger="only-successful"} 1');
+    expect(problems(gw)).toEqual([]);
+  }, 40_000);
+});
+
+describe('keep on a schedule (§13, §12.2)', () => {
+  it("prunes a schedule's runs in the schedule's own namespace (not one any route creates in)", async () => {
+    const { fake, gateways } = await followSetup(
+      cleanup,
+      `apiVersion: tekton-gateway/v1
+gateway: {name: gw, namespace: ci}
+routes:
+  - path: /hook
+    provider: none
+    triggers:
+      - name: build
+        template: {resourcetemplates: [${run('build')}]}
+schedules:
+  - name: tick
+    cron: "* * * * * *"
+    namespace: batch
+    keep: 1
+    template: {resourcetemplates: [${run('tick')}]}
+`,
+      1,
+      ['ci', 'batch'],
+    );
+    const inBatch = () =>
+      fake
+        .objects()
+        .filter((o) => (o['metadata'] as { namespace: string }).namespace === 'batch') as unknown as Run[];
+    const finished: string[] = [];
+    // Each slot's run is finished once it exists, a second apart (completionTime has second resolution).
+    while (finished.length < 3) {
+      await until(() => inBatch().some((r) => !finished.includes(r.metadata.name)), 5_000);
+      const next = inBatch().find((r) => !finished.includes(r.metadata.name))!.metadata.name;
+      await until(() => reason(runs(fake).find((r) => r.metadata.name === next)) === 'Started');
+      fake.advance('pipelineruns', 'batch', next, 'succeeded');
+      finished.push(next);
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    // Only the newest finished one stays (runs of later slots may be there too, unfinished or not).
+    await until(() => !inBatch().some((r) => finished.slice(0, 2).includes(r.metadata.name)), 8_000);
+    expect(inBatch().map((r) => r.metadata.name)).toContain(finished[2]);
+    expect(await metric(gateways[0]!, 'tekton_gateway_runs_pruned_total')).toMatch(
+      /tekton_gateway_runs_pruned_total\{route="schedules\/tick",trigger="tick"\} 2$/,
+    );
+    // Signed and labelled like a webhook's runs: none ignored.
+    expect(problems(gateways[0]!)).toEqual([]);
+  }, 40_000);
 });
 
 describe('concurrency (§12.3)', () => {
@@ -184,7 +261,6 @@ describe('concurrency (§12.3)', () => {
             !g.logs.some((l) => l.includes('no longer leading')),
         );
         await gateways[leaderIndex]!.stop();
-        cleanup.push(async () => undefined);
         await start('pod-9');
       }
       fake.advance('pipelineruns', 'ci', current.metadata.name, 'succeeded');
@@ -203,9 +279,9 @@ describe('commit status (§12.1) through serve', () => {
     const { startFakeStatusHosts } = await import('../fake-git/status-hosts.js');
     const { signed } = await import('../helpers/gateway.js');
     const hosts = await startFakeStatusHosts();
-    cleanup.push(() => hosts.close());
+    cleanup.add(() => hosts.close());
     const fake = await startFakeKube({ namespaces: ['ci'] });
-    cleanup.push(() => fake.close());
+    cleanup.add(() => fake.close());
     const secrets = secretsDirWith([
       ['gh-webhook', 'webhook-secret'],
       ['gh-status', hosts.token],
@@ -252,7 +328,7 @@ routes:
         TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
       },
     );
-    cleanup.push(() => gw.stop());
+    cleanup.add(() => gw.stop());
     const push = async (sha: string, delivery: string) => {
       const body = Buffer.from(
         JSON.stringify({ ref: 'refs/heads/main', after: sha, repository: { full_name: 'octo/app' } }),

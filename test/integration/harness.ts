@@ -91,7 +91,17 @@ export interface ChildGateway {
   readonly process: ChildProcess;
   /** JSON log lines seen so far. */
   readonly logs: Obj[];
+  /** SIGTERM: a graceful shutdown (a leader releases its Lease). */
   stop(): Promise<number | null>;
+  /** SIGKILL: a crash; nothing is released. */
+  kill(): Promise<number | null>;
+}
+
+export interface ChildOptions {
+  /** Added to the minimal environment, e.g. POD_NAME, STATE_KEY_FILE and the test-only timing knobs. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** `--secrets-dir`; default test/fixtures/secrets. */
+  readonly secretsDir?: string;
 }
 
 /** `node dist/main.js serve` on ephemeral ports; resolves once its `listening` line names the port. */
@@ -99,6 +109,7 @@ export async function childGateway(
   routes: string,
   kubeconfig: string,
   extraArgs: readonly string[] = [],
+  options: ChildOptions = {},
 ): Promise<ChildGateway> {
   const args = [
     join(repoRoot, 'dist/main.js'),
@@ -112,11 +123,16 @@ export async function childGateway(
     '--drain-delay',
     '0',
     '--secrets-dir',
-    demoSecretsDir,
+    options.secretsDir ?? demoSecretsDir,
     ...extraArgs,
   ];
   // Only what serve needs: a stray KUBERNETES_SERVICE_HOST or ROUTES_FILE from the machine must not leak in.
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', KUBECONFIG: kubeconfig };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    KUBECONFIG: kubeconfig,
+    ...options.env,
+  };
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Obj[] = [];
   let stderr = '';
@@ -141,6 +157,10 @@ export async function childGateway(
     logs,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return exited;
     },
   };
