@@ -78,8 +78,9 @@ export class InFlightLimiter {
    * within `waitMs` (capped at the configured wait) or the route's queue is full.
    */
   acquire(route: string, waitMs: number = this.settings.maxWaitMs): Promise<Release | undefined> {
+    const now = this.tryAcquire(route);
+    if (now !== undefined) return Promise.resolve(now);
     const slots = this.slots(route);
-    if (slots.waiting.length === 0 && this.fits(slots)) return Promise.resolve(this.take(route, slots));
     const wait = Math.min(waitMs, this.settings.maxWaitMs);
     if (wait <= 0 || slots.waiting.length >= this.settings.perRoute) {
       this.forget(route, slots);
@@ -99,6 +100,17 @@ export class InFlightLimiter {
       slots.waiting.push(waiter);
       this.turns.add(route);
     });
+  }
+
+  /**
+   * A slot now, when one is free and nobody waits for it; else undefined (then `acquire` waits). Synchronous,
+   * so the common case costs the webhook path no turn of the microtask queue.
+   */
+  tryAcquire(route: string): Release | undefined {
+    const slots = this.slots(route);
+    if (slots.waiting.length === 0 && this.fits(slots)) return this.take(route, slots);
+    this.forget(route, slots);
+    return undefined;
   }
 
   private fits(slots: RouteSlots): boolean {

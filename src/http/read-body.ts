@@ -2,6 +2,7 @@
 // body, the shared byte budget (gateway.maxBytesInFlight) for all bodies at once, and gateway.bodyTimeoutMs
 // from the end of the headers. Each way it can end is a value; nothing here throws for what a client does.
 import type { IncomingMessage } from 'node:http';
+import { Deadlines } from '../deadlines.js';
 import type { ByteBudget } from './byte-budget.js';
 
 export type BodyRead =
@@ -34,6 +35,9 @@ const TOO_LARGE: BodyRead = { kind: 'too-large' };
 const OVER_BUDGET: BodyRead = { kind: 'over-budget' };
 const TIMEOUT: BodyRead = { kind: 'timeout' };
 const ABORTED: BodyRead = { kind: 'aborted' };
+
+/** Body timeouts are seconds long and rarely fire: they share one coarse interval (../deadlines.ts). */
+const bodyDeadlines = new Deadlines();
 
 export function readBody(req: IncomingMessage, limits: BodyLimits): PendingBody {
   let reserved = 0;
@@ -82,9 +86,9 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): PendingBody 
       finish({ kind: 'body', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
     };
     const onAbort = () => finish(ABORTED);
-    const timer = setTimeout(() => finish(TIMEOUT), Math.max(0, limits.timeoutMs));
+    const cancelTimer = bodyDeadlines.after(limits.timeoutMs, () => finish(TIMEOUT));
     const cleanup = () => {
-      clearTimeout(timer);
+      cancelTimer();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onAbort);

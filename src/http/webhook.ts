@@ -146,7 +146,10 @@ async function handleRequest(deps: GatewayDeps, req: IncomingMessage, res: Serve
       return;
     }
     const body = read.body;
-    const release = deps.limiter ? await deps.limiter.acquire(route.path, deadline - now()) : () => {};
+    const limiter = deps.limiter;
+    const release = limiter
+      ? (limiter.tryAcquire(route.path) ?? (await limiter.acquire(route.path, deadline - now())))
+      : () => {};
     if (release === undefined) {
       const eventId = eventIdOf(route);
       const message = `the gateway is at its limit of webhooks in flight${

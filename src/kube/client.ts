@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
+import { Deadlines } from '../deadlines.js';
 import type { KubeConfig, KubeCluster } from './client-node.js';
 
 export interface KubeRequest {
@@ -303,47 +304,6 @@ export function kubeClientFromConfig(
       void proxyAgent?.then((a) => a?.destroy());
     },
   };
-}
-
-/** Long timeouts are checked this often, so they fire up to this much late. */
-const DEADLINE_TICK_MS = 25;
-/** Timeouts shorter than this get a timer of their own, to the millisecond. */
-const PRECISE_BELOW_MS = 1_000;
-
-/**
- * Request timeouts. A create's timeout is the seconds left of its webhook's deadline and it almost never fires,
- * yet a timer per request (setTimeout and clearTimeout) was about 5 % of a create's CPU: long timeouts instead
- * share one interval that runs only while some are pending and fires each up to DEADLINE_TICK_MS late. The
- * create path keeps more margin than that before its webhook's deadline (src/kube/create.ts).
- */
-class Deadlines {
-  private readonly pending = new Map<() => void, number>();
-  private ticker: NodeJS.Timeout | undefined;
-
-  /** Calls `fire` after `ms`; returns the function that cancels it. */
-  after(ms: number, fire: () => void): () => void {
-    if (ms < PRECISE_BELOW_MS) {
-      const timer = setTimeout(fire, Math.max(0, ms));
-      return () => clearTimeout(timer);
-    }
-    this.pending.set(fire, Date.now() + ms);
-    // Unref'd: the request it guards keeps the process alive while it is pending.
-    this.ticker ??= setInterval(() => this.tick(), DEADLINE_TICK_MS).unref();
-    return () => this.pending.delete(fire);
-  }
-
-  private tick(): void {
-    const now = Date.now();
-    for (const [fire, at] of this.pending) {
-      if (at > now) continue;
-      this.pending.delete(fire);
-      fire();
-    }
-    if (this.pending.size === 0) {
-      clearInterval(this.ticker);
-      this.ticker = undefined;
-    }
-  }
 }
 
 /**
