@@ -10,22 +10,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeKube, type FakeKube } from '../fake-kube/server.js';
 import { startFakeStatusHosts, type FakeStatusHosts } from '../fake-git/status-hosts.js';
 import { until } from '../follow/kube.js';
-import { post, routesFile, signed, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { post, routesFile, signed, type RunningGateway } from '../helpers/gateway.js';
 import { repoRoot } from '../helpers/shared.js';
+import { pipelineRun, stateKeyFile, statusGateway } from './following.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-const run = (name: string) =>
-  `{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: ${name}-}, spec: {pipelineRef: {name: b}}}`;
-
-function stateKeyFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'state-key-'));
-  writeFileSync(join(dir, 'key'), 'a-state-key-of-at-least-16-bytes\n');
-  return join(dir, 'key');
-}
+const run = pipelineRun;
 
 /** A Secret volume: `<dir>/<secretName>/<key>` = value, for each entry. */
 function secretsDir(entries: readonly [string, string, string][]): string {
@@ -52,26 +46,14 @@ async function gateway(
   secrets: string,
   stateKey: string,
 ): Promise<RunningGateway> {
-  const gw = await startGateway(
-    [
-      '--routes',
-      routes,
-      '--state-key-file',
-      stateKey,
-      '--secrets-dir',
-      secrets,
-      '--status-api-origins',
-      hosts.url,
-    ],
-    {
-      KUBECONFIG: fake.kubeconfigPath,
-      POD_NAMESPACE: 'ci',
-      POD_NAME: 'pod-a',
-      TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
-      TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
-    },
-    { reload: { pollIntervalMs: 100, debounceMs: 20, stableMs: 20 } },
-  );
+  const gw = await statusGateway({
+    fake,
+    hostsUrl: hosts.url,
+    routes,
+    secrets,
+    stateKey,
+    options: { reload: { pollIntervalMs: 100, debounceMs: 20, stableMs: 20 } },
+  });
   cleanup.push(() => gw.stop());
   return gw;
 }

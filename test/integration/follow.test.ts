@@ -3,7 +3,7 @@
 // cancelInProgress leaves the newest; limit runs one at a time in arrival order; a hand-over between two
 // replicas starts nothing twice.
 import { afterEach, describe, expect, it } from 'vitest';
-import { routesFile, secretsDirWith, startGateway, post } from '../helpers/gateway.js';
+import { routesFile, secretsDirWith, post } from '../helpers/gateway.js';
 import { startFakeKube } from '../fake-kube/server.js';
 import { until } from '../follow/kube.js';
 import { Cleanup } from './harness.js';
@@ -16,7 +16,7 @@ import {
   problems,
   reason,
   runs,
-  stateKeyFile,
+  statusGateway,
   type Run,
 } from './following.js';
 
@@ -309,25 +309,7 @@ routes:
         # Neither pipelineRef nor pipelineSpec: Tekton's webhook refuses it (502).
         template: {resourcetemplates: [{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: x-}, spec: {}}]}
 `);
-    const gw = await startGateway(
-      [
-        '--routes',
-        routes,
-        '--state-key-file',
-        stateKeyFile(),
-        '--secrets-dir',
-        secrets,
-        '--status-api-origins',
-        hosts.url,
-      ],
-      {
-        KUBECONFIG: fake.kubeconfigPath,
-        POD_NAMESPACE: 'ci',
-        POD_NAME: 'pod-a',
-        TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
-        TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
-      },
-    );
+    const gw = await statusGateway({ fake, hostsUrl: hosts.url, routes, secrets });
     cleanup.add(() => gw.stop());
     const push = async (sha: string, delivery: string) => {
       const body = Buffer.from(

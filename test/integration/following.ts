@@ -21,6 +21,47 @@ export function stateKeyFile(): string {
   return file;
 }
 
+/** Short Lease and watch timings for tests (docs/follow.md), so a hand-over takes about a second. */
+export const FOLLOW_TEST_TIMINGS = {
+  TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
+  TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
+} as const;
+
+/**
+ * One `serve` (pod-a, in-process) that reports commit status: the fake cluster's kubeconfig, a state key, a
+ * secrets directory and the fake Git hosts' origin allowed for status calls.
+ */
+export function statusGateway(s: {
+  readonly fake: FakeKube;
+  readonly hostsUrl: string;
+  readonly routes: string;
+  readonly secrets: string;
+  readonly stateKey?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly options?: Parameters<typeof startGateway>[2];
+}): Promise<RunningGateway> {
+  return startGateway(
+    [
+      '--routes',
+      s.routes,
+      '--state-key-file',
+      s.stateKey ?? stateKeyFile(),
+      '--secrets-dir',
+      s.secrets,
+      '--status-api-origins',
+      s.hostsUrl,
+    ],
+    {
+      KUBECONFIG: s.fake.kubeconfigPath,
+      POD_NAMESPACE: 'ci',
+      POD_NAME: 'pod-a',
+      ...FOLLOW_TEST_TIMINGS,
+      ...s.env,
+    },
+    s.options,
+  );
+}
+
 /** The fake API (Tekton's controller on) and `replicas` gateways on one routes file; `start` adds one. */
 export async function followSetup(
   cleanup: Cleanup,
@@ -38,8 +79,7 @@ export async function followSetup(
       KUBECONFIG: fake.kubeconfigPath,
       POD_NAMESPACE: 'ci',
       POD_NAME: pod,
-      TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
-      TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
+      ...FOLLOW_TEST_TIMINGS,
       TEKTON_GATEWAY_TEST_RETRY_WINDOW_MS: '0',
     });
     cleanup.add(() => gw.stop());

@@ -5,24 +5,15 @@
 // with its own state names; a trigger refused at creation posts `error` with the reason. Also: `error` after
 // background retries give up (the replica that answered posts it, leader or not), and a watch that gets 410,
 // goes silent or is cut still delivers the next state.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeKube, type FakeKube } from '../fake-kube/server.js';
 import type { Phase } from '../fake-kube/tekton.js';
 import { startFakeStatusHosts, type FakeStatusHosts } from '../fake-git/status-hosts.js';
 import { until } from '../follow/kube.js';
-import {
-  post,
-  routesFile,
-  secretsDirWith,
-  signed,
-  startGateway,
-  type RunningGateway,
-} from '../helpers/gateway.js';
+import { post, routesFile, secretsDirWith, signed, type RunningGateway } from '../helpers/gateway.js';
 import { payload } from '../helpers/shared.js';
 import { childGateway } from './harness.js';
+import { pipelineRun, stateKeyFile, statusGateway } from './following.js';
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -172,16 +163,9 @@ const HOSTS: readonly HostCase[] = [
   },
 ];
 
-const run = (name: string) =>
-  `{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: ${name}-}, spec: {pipelineRef: {name: b}}}`;
+const run = pipelineRun;
 // Neither pipelineRef nor pipelineSpec: Tekton's validating webhook refuses it, so the trigger answers 502.
 const REFUSED_RUN = `{apiVersion: tekton.dev/v1, kind: PipelineRun, metadata: {generateName: x-}, spec: {}}`;
-
-function stateKeyFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'state-key-')), 'key');
-  writeFileSync(file, 'a-state-key-of-at-least-16-bytes\n');
-  return file;
-}
 
 /** A route per host for `build` and one whose template Tekton refuses; status with no repository/commit. */
 function routesFor(host: HostCase, hosts: FakeStatusHosts, gateway = ''): string {
@@ -223,26 +207,13 @@ async function setup(
     ['webhook', WEBHOOK_SECRET],
     ['status', hosts.token],
   ]);
-  const gw = await startGateway(
-    [
-      '--routes',
-      routesFile(routesFor(host, hosts, options.gateway)),
-      '--state-key-file',
-      stateKeyFile(),
-      '--secrets-dir',
-      secrets,
-      '--status-api-origins',
-      hosts.url,
-    ],
-    {
-      KUBECONFIG: fake.kubeconfigPath,
-      POD_NAMESPACE: 'ci',
-      POD_NAME: 'pod-a',
-      TEKTON_GATEWAY_TEST_LEASE_MS: '1000,700,200',
-      TEKTON_GATEWAY_TEST_WATCH_MS: '5,8000',
-      ...options.env,
-    },
-  );
+  const gw = await statusGateway({
+    fake,
+    hostsUrl: hosts.url,
+    routes: routesFile(routesFor(host, hosts, options.gateway)),
+    secrets,
+    ...(options.env && { env: options.env }),
+  });
   cleanup.push(() => gw.stop());
   return { fake, hosts, gw };
 }
