@@ -41,6 +41,7 @@ import { formatProblems, type Problem } from './problems.js';
 import { checkRouteBindings, compileSchedules } from './schedules.js';
 import { validateNode, validateValue, type PathSegment } from './schema-dsl.js';
 import { ROUTES_SCHEMA } from './schema.js';
+import { sharedStatusCredentials } from './status-credentials.js';
 import { TEKTON_KINDS } from './tekton-kinds.js';
 import { unknownEventProblem } from './event-names.js';
 import { filtersReadingOverlays, missingCompareSecrets, type Expression } from './trigger-checks.js';
@@ -235,6 +236,11 @@ class Compiler {
       seenPaths.set(route.path, i);
       routes.push(route);
     });
+    for (const problem of sharedStatusCredentials(
+      arr(top.routes) ?? [],
+      routes.flatMap((r) => r.secretRefs),
+    ))
+      this.report(problem.at, problem.message);
     const schedules = compileSchedules(arr(top.schedules) ?? [], {
       report: (p, message, offset) => this.report(p, message, offset),
       trigger: (spec, at) => this.trigger(spec, at, undefined),

@@ -88,6 +88,28 @@ describe('status (§12.1, §12.0 item 4)', () => {
     });
   });
 
+  it('a status credential that is also a webhook secret (secretRef or compareSecret) is a load error at its LINE:COL', () => {
+    // The route's own secretRef is {s, k}.
+    expect(problems(routes('    status: {tokenRef: {secretName: s, secretKey: k}}', ''))).toEqual([
+      expect.stringMatching(
+        /^routes\.yaml:7:\d+: routes\[0\]\.status\.tokenRef: Secret s key k also verifies webhooks/,
+      ),
+    ]);
+    // A trigger's compareSecret names another file; a trigger's App key may not be that one either.
+    const viaCompare = routes(
+      '',
+      `        filter: "header.canonical('X-Token').compareSecret('token', 'shared')"
+        status: {app: {id: 1, privateKeyRef: {secretName: shared, secretKey: token}}}`,
+    );
+    expect(problems(viaCompare)).toEqual([
+      expect.stringMatching(
+        /routes\[0\]\.triggers\[0\]\.status\.app\.privateKeyRef: Secret shared key token also verifies webhooks/,
+      ),
+    ]);
+    // A Secret of its own loads.
+    expect(config(routes(`    status: {${token}}`, '')).routes[0]!.triggers[0]!.status).toBeDefined();
+  });
+
   it.each([
     {
       name: 'no credentials',
