@@ -108,8 +108,16 @@ async function stillServing(): Promise<void> {
   expect((res.json.triggers as { outcome: string }[])[0]!.outcome).toBe('rendered');
 }
 
-/** A POST that sends `size` bytes of `{"a":"xxx…"}` as fast as the socket takes them; resolves with the status. */
-function bigPost(path: string, size: number, chunked = false): Promise<number | 'closed'> {
+/**
+ * A POST that sends `size` bytes of `{"a":"xxx…"}` as fast as the socket takes them; resolves with the status.
+ * With `gate`, the headers go first and the body only once the gate opens.
+ */
+function bigPost(
+  path: string,
+  size: number,
+  chunked = false,
+  gate: Promise<unknown> = Promise.resolve(),
+): Promise<number | 'closed'> {
   return new Promise((resolve) => {
     const url = new URL(`${gw.url}${path}`);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -137,13 +145,25 @@ function bigPost(path: string, size: number, chunked = false): Promise<number | 
       }
       req.end();
     };
-    write();
+    req.flushHeaders();
+    void gate.then(write);
   });
 }
 
 describe('hostile load against serve on a 96 MiB heap', () => {
   it('memory before authentication: concurrent unsigned bodies past maxBytesInFlight get 503 + Retry-After, none an OOM', async () => {
-    const results = await Promise.all(Array.from({ length: 12 }, () => bigPost('/gh', 4 * MiB - 10)));
+    // Every request's headers first (the budget is reserved from Content-Length before any body byte is read),
+    // the bodies once the gateway has turned some away: the requests are truly concurrent however fast the
+    // gateway would read one body.
+    const rejected = async () =>
+      valueOf(await scrape(gw.adminUrl), 'tekton_gateway_requests_rejected_total', { reason: 'memory' }) ?? 0;
+    const before = await rejected();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const sent = Promise.all(Array.from({ length: 12 }, () => bigPost('/gh', 4 * MiB - 10, false, gate)));
+    await until(async () => (await rejected()) > before, 10_000);
+    open();
+    const results = await sent;
     // 8 MiB of budget holds two 4 MiB bodies at once: the rest are turned away before being read.
     expect(results.filter((r) => r === 401).length).toBeGreaterThanOrEqual(2);
     expect(results.filter((r) => r === 503 || r === 'closed').length).toBeGreaterThanOrEqual(1);
