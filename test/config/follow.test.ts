@@ -98,12 +98,12 @@ describe('status (§12.1, §12.0 item 4)', () => {
     // A trigger's compareSecret names another file; a trigger's App key may not be that one either.
     const viaCompare = routes(
       '',
-      `        filter: "header.canonical('X-Token').compareSecret('token', 'shared')"
-        status: {app: {id: 1, privateKeyRef: {secretName: shared, secretKey: token}}}`,
+      `        filter: "header.canonical('X-Token').compareSecret('token', 'probe-token')"
+        status: {app: {id: 1, privateKeyRef: {secretName: probe-token, secretKey: token}}}`,
     );
     expect(problems(viaCompare)).toEqual([
       expect.stringMatching(
-        /routes\[0\]\.triggers\[0\]\.status\.app\.privateKeyRef: Secret shared key token also verifies webhooks/,
+        /routes\[0\]\.triggers\[0\]\.status\.app\.privateKeyRef: Secret probe-token key token also verifies webhooks/,
       ),
     ]);
     // A Secret of its own loads.

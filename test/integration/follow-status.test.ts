@@ -58,6 +58,29 @@ async function gateway(
   return gw;
 }
 
+/** serve with one Bitbucket Cloud route (/bitbucket, trigger `pr`) reporting to the fake Bitbucket Cloud. */
+function bitbucketCloudGateway(fake: FakeKube, hosts: FakeStatusHosts): Promise<RunningGateway> {
+  const secrets = secretsDir([
+    ['bb-webhook', 'token', 'bitbucket-secret\n'],
+    ['bb-status', 'token', 'status-token\n'],
+  ]);
+  const routes = routesFile(`apiVersion: tekton-gateway/v1
+gateway: {name: gw, namespace: ci, dashboardURL: "https://tekton.example.com"}
+routes:
+  - path: /bitbucket
+    provider: bitbucket
+    secretRef: {secretName: bb-webhook, secretKey: token}
+    status:
+      flavor: cloud
+      tokenRef: {secretName: bb-status, secretKey: token}
+      apiURL: ${hosts.url}/bitbucket/2.0
+    triggers:
+      - name: pr
+        template: {resourcetemplates: [${run('pr')}]}
+`);
+  return gateway(fake, hosts, routes, secrets, stateKeyFile());
+}
+
 type Run = { metadata: { name: string; annotations: Record<string, string> } };
 const annotation = (fake: FakeKube, name: string, key: string) =>
   (fake.get('pipelineruns', 'ci', name) as Run | undefined)?.metadata.annotations[
@@ -186,25 +209,7 @@ describe('Bitbucket Cloud pull request: short hash expanded before reporting', (
     const full = `${short}${'7'.repeat(28)}`;
     hosts.addCommit('0123456789abcdef0123456789abcdef01234567');
     hosts.addCommit(full);
-    const secrets = secretsDir([
-      ['bb-webhook', 'token', 'bitbucket-secret\n'],
-      ['bb-status', 'token', 'status-token\n'],
-    ]);
-    const routes = routesFile(`apiVersion: tekton-gateway/v1
-gateway: {name: gw, namespace: ci, dashboardURL: "https://tekton.example.com"}
-routes:
-  - path: /bitbucket
-    provider: bitbucket
-    secretRef: {secretName: bb-webhook, secretKey: token}
-    status:
-      flavor: cloud
-      tokenRef: {secretName: bb-status, secretKey: token}
-      apiURL: ${hosts.url}/bitbucket/2.0
-    triggers:
-      - name: pr
-        template: {resourcetemplates: [${run('pr')}]}
-`);
-    const gw = await gateway(fake, hosts, routes, secrets, stateKeyFile());
+    const gw = await bitbucketCloudGateway(fake, hosts);
     // Bitbucket signs the raw body: X-Hub-Signature sha256=<hex HMAC>.
     const deliver = async (body: Buffer, uuid: string) => {
       const answer = await post(`${gw.url}/bitbucket`, body, {
@@ -251,25 +256,7 @@ routes:
     );
     const full = `d3022fc0ca3d${'1'.repeat(28)}`;
     hosts.addCommit(full);
-    const secrets = secretsDir([
-      ['bb-webhook', 'token', 'bitbucket-secret\n'],
-      ['bb-status', 'token', 'status-token\n'],
-    ]);
-    const routes = routesFile(`apiVersion: tekton-gateway/v1
-gateway: {name: gw, namespace: ci, dashboardURL: "https://tekton.example.com"}
-routes:
-  - path: /bitbucket
-    provider: bitbucket
-    secretRef: {secretName: bb-webhook, secretKey: token}
-    status:
-      flavor: cloud
-      tokenRef: {secretName: bb-status, secretKey: token}
-      apiURL: ${hosts.url}/bitbucket/2.0
-    triggers:
-      - name: pr
-        template: {resourcetemplates: [${run('pr')}]}
-`);
-    const gw = await gateway(fake, hosts, routes, secrets, stateKeyFile());
+    const gw = await bitbucketCloudGateway(fake, hosts);
     hosts.fail(1, 503, { 'Retry-After': '1' });
     const answer = await post(`${gw.url}/bitbucket`, payload, {
       'content-type': 'application/json',

@@ -39,7 +39,7 @@ function lines(candidates: readonly string[], pattern: RegExp): string[] {
 }
 
 // Spelled in pieces so that this file does not match itself.
-const SIBLING = 'shared';
+const SIBLING = ['sha', 'red'].join('');
 const OUTSIDE = [
   new RegExp(String.raw`\.\./(\.\./)*${SIBLING}\b`),
   new RegExp(String.raw`(^|[\s(\`'"])${SIBLING}/(reference|spec|vectors|fixtures|guide|hooks)\b`),
